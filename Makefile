@@ -1,0 +1,33 @@
+# Two commands a newcomer needs: `make run` (the daemon on SQLite) and `make test` (everything CI runs).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run check demo test lint typecheck pytest clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the daemon on SQLite under ./var/
+	$(BIN)/regwatch run
+
+check: $(STAMP)  ## one tick now, in the foreground
+	$(BIN)/regwatch check
+
+test: $(STAMP) lint typecheck pytest  ## everything CI runs
+
+lint: $(STAMP)
+	$(BIN)/ruff check monitor spiders tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

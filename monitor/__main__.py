@@ -1,0 +1,5 @@
+"""`python -m monitor` is the `regwatch` command."""
+
+from monitor.cli import main
+
+main()

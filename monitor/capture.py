@@ -1,0 +1,93 @@
+"""The value the crawl hands to processing, and the plan the parent hands to the crawl."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One fetch: the request, what came back (or the network error), and when."""
+
+    target_id: str
+    url: str
+    final_url: str
+    status: int | None
+    headers: Mapping[str, str]
+    body: bytes
+    started_at: datetime
+    duration_ms: int
+    error: str | None = None
+    primary: bool = True
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """What the crawl needs to know of one target."""
+
+    id: str
+    url: str
+    parser: str
+    options: Mapping[str, Any]
+    follow: Sequence[str]
+    substances: Sequence[str]
+    # url → {"etag": …, "last_modified": …} from the last good fetch, for conditional requests.
+    validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Documents seen under the target before: re-checked when the target page answers 304.
+    documents: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PlanChannel:
+    """Routing of one notification channel (no secrets: URLs stay with the parent)."""
+
+    name: str
+    events: Sequence[str]
+    substances: Sequence[str]
+
+
+@dataclass(frozen=True)
+class PlanSubstance:
+    """A substance as the matcher needs it."""
+
+    id: str
+    name: str
+    synonyms: Sequence[str]
+    exclude: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """Everything the crawl child needs, written by the parent as JSON."""
+
+    database_url: str
+    tick_started_at: str
+    targets: Sequence[PlanTarget]
+    substances: Sequence[PlanSubstance]
+    channels: Sequence[PlanChannel]
+    failure_threshold: int = 3
+    max_body_bytes: int = 20 * 1024 * 1024
+    fetch_timeout: int = 60
+    concurrency_per_domain: int = 2
+    download_delay: float = 1.0
+    user_agent: str = "regwatch"
+    allow_private_hosts: bool = False
+    log_level: str = "INFO"
+
+    def dump(self, path: Path) -> None:
+        """Write the plan as JSON."""
+        path.write_text(json.dumps(asdict(self)), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> CrawlPlan:
+        """Read a plan written by `dump`."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["targets"] = [PlanTarget(**t) for t in data["targets"]]
+        data["substances"] = [PlanSubstance(**s) for s in data["substances"]]
+        data["channels"] = [PlanChannel(**c) for c in data["channels"]]
+        return cls(**data)

@@ -1,0 +1,169 @@
+"""Bytes → text: sniff the type by magic bytes, then extract (HTML, PDF, XLSX, JSON, XML).
+
+The Content-Type header and the file extension are never trusted: FDA serves the
+categories file as PDF to some clients and as XLSX to others (DOMAIN.md §5).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import zipfile
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, Tag
+from bs4.dammit import UnicodeDammit
+
+from monitor.errors import BadDocument
+
+# An XLSX whose parts unpack past this, or with a ratio above it, is treated as a zip bomb.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+
+# Chrome that is never content on fda.gov and most government sites.
+_CHROME_SELECTORS = (
+    "script", "style", "noscript", "template", "svg", "header", "footer", "nav",
+    ".usa-banner", ".breadcrumb", "#breadcrumb", ".lcds-breadcrumb", ".social-share",
+    "[role=navigation]", "[role=banner]", "[role=contentinfo]", "#skip-link",
+)
+_BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
+               "article", "ul", "ol", "dl", "dt", "dd", "br", "caption", "blockquote", "pre"}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What extraction yields: the kind, the title and the text, one logical line per line."""
+
+    kind: str
+    title: str
+    text: str
+
+
+def sniff(body: bytes) -> str:
+    """The document kind by magic bytes: pdf, xlsx, zip, json, xml, html or text."""
+    head = body[:1024].lstrip()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if body.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(body)) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            return "zip"
+        return "xlsx" if "xl/workbook.xml" in names else "zip"
+    low = head[:512].lower()
+    if low.startswith((b"{", b"[")):
+        return "json"
+    if b"<html" in low or b"<!doctype html" in low or b"<body" in low or b"<head" in low:
+        return "html"
+    if low.startswith(b"<?xml") or re.match(rb"^<[a-z0-9_]+[\s>]", low):
+        return "xml"
+    return "text"
+
+
+def _html(body: bytes) -> Extracted:
+    soup = BeautifulSoup(body, "lxml")
+    h1 = soup.find("h1")
+    title = h1.get_text(" ", strip=True) if h1 else (soup.title.get_text(strip=True) if soup.title else "")
+    for selector in _CHROME_SELECTORS:
+        for node in soup.select(selector):
+            node.decompose()
+    main = soup.select_one("#main-content") or soup.select_one("main") or soup.find("article") or soup.body or soup
+    for tag in main.find_all(True):
+        if isinstance(tag, Tag) and tag.name in _BLOCK_TAGS:
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+        elif isinstance(tag, Tag) and tag.name in {"td", "th"}:
+            tag.insert_after(" | ")
+    return Extracted("html", title, main.get_text())
+
+
+def _pdf(body: bytes) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if b"%%EOF" not in body[-2048:]:
+        raise BadDocument("truncated PDF: no %%EOF marker at the end")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(body))
+        if reader.is_encrypted:
+            raise BadDocument("encrypted PDF cannot be read")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+        title = str(meta.title) if meta and meta.title else ""
+    except BadDocument:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise BadDocument(f"unreadable PDF: {exc.__class__.__name__}: {exc}") from None
+    return Extracted("pdf", title, "\n".join(pages))
+
+
+def _guard_zip(body: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        total = sum(i.file_size for i in zf.infolist())
+    if total > MAX_UNPACKED_BYTES or total > MAX_ZIP_RATIO * max(len(body), 1):
+        raise BadDocument(f"XLSX unpacks to {total} bytes from {len(body)}: refused as a zip bomb")
+
+
+def _xlsx(body: bytes) -> Extracted:
+    from openpyxl import load_workbook
+
+    _guard_zip(body)
+    try:
+        wb = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for broken files
+        raise BadDocument(f"unreadable XLSX: {exc.__class__.__name__}: {exc}") from None
+    lines: list[str] = []
+    try:
+        for ws in wb.worksheets:
+            lines.append(f"Sheet: {ws.title}")
+            for row in ws.iter_rows(values_only=True):
+                cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+                if cells:
+                    lines.append(" | ".join(cells))
+    finally:
+        wb.close()
+    return Extracted("xlsx", "", "\n".join(lines))
+
+
+def _json(body: bytes) -> Extracted:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadDocument(f"invalid JSON: {exc}") from None
+    return Extracted("json", "", json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
+
+
+def _xml(body: bytes) -> Extracted:
+    soup = BeautifulSoup(body, "lxml-xml")
+    if soup.find() is None:
+        raise BadDocument("XML document has no elements")
+    lines = [" ".join(el.get_text(" ").split()) for el in soup.find_all(["HEAD", "P", "FP", "head", "p", "title"])]
+    text = "\n".join(ln for ln in lines if ln) or soup.get_text("\n")
+    return Extracted("xml", "", text)
+
+
+def extract(body: bytes) -> Extracted:
+    """Extract text from a body, or raise BadDocument naming what is wrong with it."""
+    if not body.strip():
+        raise BadDocument("empty body")
+    kind = sniff(body)
+    if kind == "pdf":
+        return _pdf(body)
+    if kind == "xlsx":
+        return _xlsx(body)
+    if kind == "zip":
+        raise BadDocument("a ZIP archive that is not an XLSX workbook")
+    if kind == "json":
+        return _json(body)
+    if kind == "html":
+        return _html(body)
+    if kind == "xml":
+        return _xml(body)
+    dammit = UnicodeDammit(body)
+    if dammit.unicode_markup is None or "\x00" in dammit.unicode_markup:
+        raise BadDocument("binary body of unknown type")
+    return Extracted("text", "", dammit.unicode_markup)

@@ -1,0 +1,52 @@
+"""Extracted text → the canonical text that is hashed and diffed: noise out, whitespace folded.
+
+Noise is what changes without meaning (DOMAIN.md §2.9): "Content current as of" dates,
+"Updated <date>" stamps, the reorganization banner, email-alert prompts, page furniture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+
+NOISE_LINES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
+    rf"^content current as of:?\s*({_DATE})?$",
+    rf"^(last\s+)?updated:?\s+{_DATE}\.?$",
+    rf"^updated information \(as of {_DATE}\)$",
+    r"^.*\bbegan implementing a reorganization\b.*$",
+    r"^sign up (for|to receive) (email|e-mail) (alerts|updates).*$",
+    r"^an official website of the united states government$",
+    r"^here'?s how you know$",
+    r"^(share|tweet|linkedin|email|print|pin it|more share options|facebook|x)$",
+    r"^page \d+ of \d+$",
+    r"^-\s*\d+\s*-$",
+    r"^back to top$",
+))
+# Noise inside a line: a trailing "Updated <date>" after a document title, for instance.
+NOISE_INLINE: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\s*[\(\[]?\s*updated:?\s+{_DATE}\s*[\)\]]?\s*$", re.I),
+)
+_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def normalize(text: str) -> str:
+    """Canonical text: one content line per line, noise lines removed, blanks dropped."""
+    out: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _WS.sub(" ", raw).strip(" |")
+        line = line.strip()
+        if not line or any(p.match(line) for p in NOISE_LINES):
+            continue
+        for p in NOISE_INLINE:
+            line = p.sub("", line)
+        if line:
+            out.append(line)
+    return "\n".join(out)
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of normalized text: the snapshot's address."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

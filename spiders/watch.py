@@ -1,0 +1,94 @@
+"""The one spider: fetch each planned target, follow its `follow` patterns one level, yield captures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from monitor.capture import Capture, CrawlPlan, PlanTarget
+from monitor.links import discover
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _headers(response: Response) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, values in response.headers.items():
+        name = (key.decode("latin-1") if isinstance(key, bytes) else str(key)).lower()
+        if values:
+            value = values[-1]
+            out[name] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return out
+
+
+class WatchSpider(scrapy.Spider):
+    """Fetches the targets of a crawl plan (spider argument `plan`: path of the plan JSON)."""
+
+    name = "watch"
+
+    def __init__(self, plan: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.plan_path = plan
+        self.seen: dict[str, set[str]] = {}
+
+    async def start(self) -> AsyncIterator[Any]:
+        plan = CrawlPlan.load(Path(self.plan_path))
+        for target in plan.targets:
+            self.seen[target.id] = {target.url}
+            yield self._request(target, target.url, primary=True)
+
+    def _request(self, target: PlanTarget, url: str, primary: bool, depth: int = 0) -> scrapy.Request:
+        headers: dict[str, str] = {}
+        known = target.validators.get(url, {})
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        return scrapy.Request(
+            url, headers=headers, callback=self.parse, errback=self.failed, dont_filter=True,
+            meta={"target": target, "primary": primary, "url": url, "depth": depth, "started": time.monotonic(), "at": _now(),
+                  "handle_httpstatus_all": True},
+        )
+
+    def parse(self, response: Response) -> Any:
+        meta = response.meta
+        target: PlanTarget = meta["target"]
+        yield Capture(
+            target_id=target.id, url=meta["url"],
+            final_url=response.url, status=response.status, headers=_headers(response), body=response.body,
+            started_at=meta["at"], duration_ms=int((time.monotonic() - meta["started"]) * 1000),
+            primary=meta["primary"],
+        )
+        depth = meta["depth"]
+        if response.status == 304 and meta["primary"]:
+            # The page is unchanged, so are its links: re-check the documents known from before.
+            for url in target.documents:
+                if url not in self.seen[target.id]:
+                    self.seen[target.id].add(url)
+                    yield self._request(target, url, primary=False, depth=1)
+        elif response.status < 300:
+            for url in discover(target, meta["url"], response.body, depth):
+                if url not in self.seen.setdefault(target.id, set()):
+                    self.seen[target.id].add(url)
+                    yield self._request(target, url, primary=False, depth=depth + 1)
+
+    def failed(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        target: PlanTarget = meta["target"]
+        error = failure.getErrorMessage() or failure.type.__name__
+        kind = failure.type.__name__ if failure.type else "Error"
+        yield Capture(
+            target_id=target.id, url=meta["url"], final_url=request.url, status=None, headers={}, body=b"",
+            started_at=meta["at"], duration_ms=int((time.monotonic() - meta["started"]) * 1000),
+            error=f"{kind}: {error}", primary=meta["primary"],
+        )
