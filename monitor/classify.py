@@ -43,3 +43,22 @@ def check_page(kind: str, title: str, text: str) -> None:
             raise BadDocument(f"bot-protection or site-error page (matched {pattern.pattern!r})")
     if not text.strip():
         raise BadDocument("HTML page with no text content")
+
+
+_NETWORK_ERRORS = {
+    "ResponseDataLossError": "truncated body: the connection closed before the declared length arrived",
+    "DownloadTimeoutError": "timed out",
+    "DownloadConnectionRefusedError": "connection refused",
+    "ConnectionLost": "connection lost",
+    "ResponseNeverReceived": "no response received",
+    "DNSLookupError": "DNS lookup failed",
+    "IgnoreRequest": "request refused",
+}
+
+
+def describe_failure(kind: str, message: str) -> str:
+    """One readable line for a network-level failure the crawler reports."""
+    plain = _NETWORK_ERRORS.get(kind)
+    if not message or message == kind:
+        return f"{kind}: {plain or 'network error'}"
+    return f"{kind}: {message}"

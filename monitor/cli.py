@@ -56,7 +56,7 @@ def check(target_ids: tuple[str, ...]) -> None:
     from monitor.tick import run_tick
 
     rt = _rt()
-    report = run_tick(rt, AppriseNotifier(), list(target_ids) or None, log_level="WARNING")
+    report = run_tick(rt, AppriseNotifier(), list(target_ids) or None, log_level="ERROR")
     if not report.results:
         click.echo("no target is due (name targets to check them anyway)")
     counts: dict[str, int] = {}

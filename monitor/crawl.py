@@ -68,6 +68,16 @@ def terminate_running() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
 
 
+def _keep(record: logging.LogRecord) -> bool:
+    """Scrapy's chatter off: its retry/robots errors become our failed-check lines anyway.
+    Errors from the engine and the pipeline (possible bugs) stay visible."""
+    if record.name.startswith("regwatch"):
+        return True
+    if record.name.startswith(("scrapy.downloadermiddlewares", "twisted", "py.warnings", "asyncio")):
+        return False
+    return record.levelno >= logging.ERROR
+
+
 def _child(plan_path: Path) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -85,9 +95,13 @@ def _child(plan_path: Path) -> int:
     settings.set("DOWNLOAD_TIMEOUT", plan.fetch_timeout)
     # Scrapy aborts larger bodies itself; the processor then records a failed check.
     settings.set("DOWNLOAD_MAXSIZE", plan.max_body_bytes)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_keep)
+    logging.root.addHandler(handler)
+    process = CrawlerProcess(settings)
     logging.getLogger("regwatch").setLevel(plan.log_level)
-    process = CrawlerProcess(settings, install_root_handler=False)
     process.crawl(SPIDER_NAME, plan=str(plan_path))
     process.start()
     return 0

@@ -12,6 +12,7 @@ import logging
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 from bs4.dammit import UnicodeDammit
@@ -54,11 +55,21 @@ def sniff(body: bytes) -> str:
             return "zip"
         return "xlsx" if "xl/workbook.xml" in names else "zip"
     low = head[:512].lower()
-    if low.startswith((b"{", b"[")):
+    if low.startswith(b"<?xml"):
+        # XHTML declares itself as XML too; eCFR's <HEAD> elements are not HTML heads.
+        return "html" if b"<html" in low or b"<!doctype html" in low else "xml"
+    if low.startswith(b"{"):
         return "json"
-    if b"<html" in low or b"<!doctype html" in low or b"<body" in low or b"<head" in low:
+    if low.startswith(b"["):
+        # The Federal Register's raw text starts with "[Federal Register Volume …": not JSON.
+        try:
+            json.loads(body)
+            return "json"
+        except ValueError:
+            return "text"
+    if b"<html" in low or b"<!doctype html" in low or b"<body" in low or b"<head>" in low:
         return "html"
-    if low.startswith(b"<?xml") or re.match(rb"^<[a-z0-9_]+[\s>]", low):
+    if re.match(rb"^<[a-z0-9_]+[\s>]", low):
         return "xml"
     return "text"
 
@@ -129,12 +140,32 @@ def _xlsx(body: bytes) -> Extracted:
     return Extracted("xlsx", "", "\n".join(lines))
 
 
+# Keys whose values change on every request without meaning anything (cache-busters, counters):
+# never part of what is hashed. Federal Register: public_inspection_pdf_url carries a
+# cache-busting query; page_views and regulations_dot_gov_info are live counters.
+VOLATILE_JSON_KEYS = frozenset({"public_inspection_pdf_url", "page_views", "regulations_dot_gov_info"})
+# eCFR's `meta` block restates the latest issue date every day.
+VOLATILE_META_KEYS = frozenset({"issue_date", "latest_issue_date"})
+
+
+def _stable(value: Any, top: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (_stable({mk: mv for mk, mv in v.items() if mk not in VOLATILE_META_KEYS})
+                if top and k == "meta" and isinstance(v, dict) else _stable(v))
+            for k, v in value.items() if k not in VOLATILE_JSON_KEYS
+        }
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
 def _json(body: bytes) -> Extracted:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadDocument(f"invalid JSON: {exc}") from None
-    return Extracted("json", "", json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
+    return Extracted("json", "", json.dumps(_stable(data, top=True), indent=1, sort_keys=True, ensure_ascii=False))
 
 
 def _xml(body: bytes) -> Extracted:

@@ -20,7 +20,7 @@ from monitor.capture import PlanTarget
 from monitor.extract import sniff
 from monitor.parsers import PARSERS
 
-MAX_DEPTH = 3
+MAX_DEPTH = 6  # pagination chains (Federal Register next_page_url) need a few levels
 MAX_LINKS = 200
 
 

@@ -29,16 +29,26 @@ NOISE_LINES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
 NOISE_INLINE: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\s*[\(\[]?\s*updated:?\s+{_DATE}\s*[\)\]]?\s*$", re.I),
 )
+# A label whose date FDA's templates put on the next line ("Content current as of:" / "04/22/2026").
+_DATE_LABEL = re.compile(r"^(content current as of|last updated|updated):?$", re.I)
+_DATE_ONLY = re.compile(rf"^{_DATE}$", re.I)
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
 def normalize(text: str) -> str:
     """Canonical text: one content line per line, noise lines removed, blanks dropped."""
     out: list[str] = []
+    after_label = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _WS.sub(" ", raw).strip(" |")
         line = line.strip()
-        if not line or any(p.match(line) for p in NOISE_LINES):
+        if not line:
+            continue
+        if after_label and _DATE_ONLY.match(line):
+            after_label = False
+            continue
+        after_label = bool(_DATE_LABEL.match(line))
+        if after_label or any(p.match(line) for p in NOISE_LINES):
             continue
         for p in NOISE_INLINE:
             line = p.sub("", line)

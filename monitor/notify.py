@@ -50,9 +50,9 @@ class AppriseNotifier:
         ap = apprise.Apprise()
         if not ap.add(url):
             return False, f"not a valid Apprise URL: {mask(url)}"
-        with apprise.LogCapture(level=logging.WARNING) as logs:  # type: ignore[no-untyped-call]
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:  # type: ignore[no-untyped-call]
             ok = bool(ap.notify(body=alert.body, title=alert.title))
-            detail = logs.getvalue().strip()
+            detail = " ".join(logs.getvalue().split())
         return ok, mask(detail) if detail else ("sent" if ok else "refused")
 
 

@@ -27,3 +27,6 @@ LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.UrlGuardMiddleware": 50}
 ITEM_PIPELINES = {"spiders.pipelines.CapturePipeline": 100}
+REMOTE_CONTROL_ENABLED = False  # no listening port in a crawl child
+MEMUSAGE_ENABLED = False
+LOGSTATS_INTERVAL = 0

@@ -13,6 +13,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.capture import Capture, CrawlPlan, PlanTarget
+from monitor.classify import describe_failure
 from monitor.links import discover
 
 
@@ -85,10 +86,9 @@ class WatchSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         target: PlanTarget = meta["target"]
-        error = failure.getErrorMessage() or failure.type.__name__
         kind = failure.type.__name__ if failure.type else "Error"
         yield Capture(
             target_id=target.id, url=meta["url"], final_url=request.url, status=None, headers={}, body=b"",
             started_at=meta["at"], duration_ms=int((time.monotonic() - meta["started"]) * 1000),
-            error=f"{kind}: {error}", primary=meta["primary"],
+            error=describe_failure(kind, failure.getErrorMessage()), primary=meta["primary"],
         )

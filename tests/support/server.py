@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,9 +29,9 @@ class Route:
 
 
 class FixtureServer:
-    """Serves routes on 127.0.0.1:<random port>; tests switch versions and failure modes."""
+    """Serves routes on 127.0.0.1:<port> (random by default); tests switch versions and failure modes."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._release = threading.Event()
@@ -52,7 +54,7 @@ class FixtureServer:
                     server._release.wait(30)
                     return
                 if mode == "reset":
-                    self.connection.close()
+                    self._drop()
                     return
                 if mode in ("500", "503", "403"):
                     self._send(int(mode), b"<html><body>Server error</body></html>", "text/html")
@@ -74,12 +76,17 @@ class FixtureServer:
                     self.end_headers()
                     self.wfile.write(route.body)
                     self.wfile.flush()
-                    self.connection.close()
+                    self._drop()
                     return
                 extra = dict(route.headers)
                 if route.etag:
                     extra["ETag"] = route.etag
                 self._send(route.status, route.body, route.content_type, extra)
+
+            def _drop(self) -> None:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
                 self.send_response(status)
@@ -90,7 +97,7 @@ class FixtureServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
