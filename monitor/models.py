@@ -67,6 +67,9 @@ class DocumentRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     current_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", use_alter=True))
+    # Hash of content refused for a suspicious drop in a parser metric; the same content
+    # on the next check confirms the drop is real and it is accepted.
+    suspect_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
 

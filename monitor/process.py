@@ -77,22 +77,26 @@ class Processor:
             result: ParseResult | None = None
             if got is not None:
                 with self.sessions() as s:
-                    prev = s.scalar(
-                        select(SnapshotRow).join(DocumentRow, DocumentRow.current_snapshot_id == SnapshotRow.id)
-                        .where(DocumentRow.target_id == target.id, DocumentRow.url == capture.url)
-                    )
+                    doc = s.scalar(select(DocumentRow).where(
+                        DocumentRow.target_id == target.id, DocumentRow.url == capture.url))
+                    prev = s.get(SnapshotRow, doc.current_snapshot_id) if doc and doc.current_snapshot_id else None
                     if prev is None or prev.content_hash != got.content_hash or prev.assessed_key != key:
                         metrics = prev.metrics if prev is not None else {}
-                        result = reading.parse(target, got.document, matchers, metrics)
+                        confirmed = doc is not None and doc.suspect_hash == got.content_hash
+                        result = reading.parse(target, got.document, matchers, metrics, accept_drop=confirmed)
+        except reading.MetricDrop as exc:
+            return self._failed(capture, str(exc), suspect_hash=got.content_hash if got else None)
         except CheckFailed as exc:
             return self._failed(capture, str(exc))
         return self._store(capture, got, result, key)
 
-    def _failed(self, capture: Capture, reason: str) -> Outcome:
+    def _failed(self, capture: Capture, reason: str, suspect_hash: str | None = None) -> Outcome:
         now = self.clock()
         with self.sessions.begin() as s:
             doc = s.scalar(select(DocumentRow).where(
                 DocumentRow.target_id == capture.target_id, DocumentRow.url == capture.url))
+            if doc is not None and suspect_hash is not None:
+                doc.suspect_hash = suspect_hash
             s.add(CheckRow(
                 target_id=capture.target_id, document_id=doc.id if doc else None, url=capture.url,
                 started_at=capture.started_at, duration_ms=capture.duration_ms, http_status=capture.status,
@@ -136,6 +140,7 @@ class Processor:
                     s.add(change)
                     s.flush()
                 doc.current_snapshot_id = snap.id
+                doc.suspect_hash = None
                 doc.etag = capture.headers.get("etag")
                 doc.last_modified = capture.headers.get("last-modified")
             if snap is not None:

@@ -71,14 +71,25 @@ def assessed_key(target: PlanTarget, substances: Sequence[SubstanceMatcher], pla
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=list).encode()).hexdigest()
 
 
+class MetricDrop(DocumentInvalid):
+    """A parser metric fell by more than half: refused until the same content is seen again."""
+
+
 def parse(target: PlanTarget, doc: Document, matchers: Sequence[SubstanceMatcher],
-          previous_metrics: Mapping[str, int]) -> ParseResult:
-    """Run the target's parser and compare its metrics with the previous snapshot's."""
+          previous_metrics: Mapping[str, int], accept_drop: bool = False) -> ParseResult:
+    """Run the target's parser and compare its metrics with the previous snapshot's.
+
+    A sharp drop is refused once (a half-served document looks exactly like that); when
+    the next check brings the same content, `accept_drop` lets it through.
+    """
     spec = PARSERS[target.parser]
     options = spec.options.model_validate(dict(target.options))
     result = spec.func(doc, matchers, options)
     for name, old in previous_metrics.items():
         new = result.metrics.get(name)
-        if new is not None and old > 0 and new < old * MIN_METRIC_RATIO:
-            raise DocumentInvalid(f"{name} fell from {old} to {new} (more than half): document looks incomplete")
+        if new is not None and old > 0 and new < old * MIN_METRIC_RATIO and not accept_drop:
+            raise MetricDrop(
+                f"{name} fell from {old} to {new} (more than half): document looks incomplete; "
+                "accepted if the next check brings the same content"
+            )
     return result

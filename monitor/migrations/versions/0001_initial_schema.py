@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 23:25:41.492876
+Create Date: 2026-11-21 23:40:17.474653
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
         sa.Column("current_snapshot_id", sa.Integer(), nullable=True),
+        sa.Column("suspect_hash", sa.String(length=64), nullable=True),
         sa.Column("first_seen_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["current_snapshot_id"], ["snapshots.id"], use_alter=True),
