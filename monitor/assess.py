@@ -72,13 +72,19 @@ def supersedes(current: Current, obs: Observation) -> bool:
     return new >= old
 
 
-def transitions(current: Mapping[TrackKey, Current], observations: Sequence[Observation]) -> list[Transition]:
-    """Which observations move their track: baselines first readings, status changes the rest."""
+def transitions(current: Mapping[TrackKey, Current], observations: Sequence[Observation],
+                baseline: bool = True) -> list[Transition]:
+    """Which observations move their track.
+
+    A track's first reading is a baseline when `baseline` (the source is being read for the
+    first time, so the reading is history, not news); from an established source it is a
+    status change from "no reading" (e.g. a new PCAC notice naming the substance).
+    """
     out: list[Transition] = []
     for obs in first_per_track(observations):
         now = current.get((obs.substance, obs.track))
         if now is None:
-            out.append(Transition("baseline", obs, None))
+            out.append(Transition("baseline" if baseline else "status", obs, None))
         elif now.state != obs.state and supersedes(now, obs):
             out.append(Transition("status", obs, now.state))
     return out

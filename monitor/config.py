@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import ConfigError
-from monitor.parsers import PARSERS, PLANNED
+from monitor.parsers import PARSERS
 from monitor.vocab import EVENT_KINDS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -89,18 +89,10 @@ class Target(_Model):
     @field_validator("parser")
     @classmethod
     def _parser(cls, v: str) -> str:
-        if v not in PARSERS and v not in PLANNED:
+        if v not in PARSERS:
             raise ValueError(f"{v!r} is not a known parser; allowed: {', '.join(sorted(PARSERS))}")
         return v
 
-    @model_validator(mode="after")
-    def _available(self) -> Target:
-        if self.parser in PLANNED and self.enabled:
-            raise ValueError(
-                f"parser {self.parser!r} is not available in this version; keep the target disabled "
-                f"(enabled: false); available: {', '.join(sorted(PARSERS))}"
-            )
-        return self
 
     @field_validator("every")
     @classmethod
@@ -222,9 +214,7 @@ def _build(path: Path, kind: str, entries: Sequence[Any], model: type[_M]) -> tu
 
 def validate_options(target: Target) -> Any:
     """The target's `options:` validated by its parser's options model."""
-    spec = PARSERS.get(target.parser)
-    if spec is None:
-        return None
+    spec = PARSERS[target.parser]
     try:
         return spec.options.model_validate(dict(target.options))
     except ValidationError as exc:

@@ -27,8 +27,4 @@ PARSERS: dict[str, ParserSpec] = {
     )
 }
 
-# Names DESIGN.md reserves for parsers this version does not ship yet: a target may name
-# them only while disabled, so the shipped config can list every source.
-PLANNED: dict[str, str] = {}
-
-__all__ = ["PARSERS", "PLANNED", "Document", "DocumentMention", "Observation", "ParseResult", "ParserOptions", "ParserSpec"]
+__all__ = ["Document", "DocumentMention", "Observation", "ParseResult", "ParserOptions", "ParserSpec"]
