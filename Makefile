@@ -18,6 +18,9 @@ run: $(STAMP)  ## the daemon on SQLite under ./var/
 check: $(STAMP)  ## one tick now, in the foreground
 	$(BIN)/regwatch check
 
+demo: $(STAMP)  ## replay thymosin alpha-1's real history offline (under a minute)
+	$(BIN)/regwatch demo --dir var/demo
+
 test: $(STAMP)  ## everything CI runs: ruff, mypy, and pytest with its services
 	bash scripts/test.sh
 
