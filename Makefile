@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run check demo test lint typecheck pytest clean
+.PHONY: run check demo test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ demo: $(STAMP)  ## replay thymosin alpha-1's real history offline (under a minut
 
 test: $(STAMP)  ## everything CI runs: ruff, mypy, and pytest with its services
 	bash scripts/test.sh
+
+bench: $(STAMP)  ## regwatch vs urlwatch and changedetection.io on a loopback farm (installs the peers; ~15 min; ARGS=--quick)
+	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor spiders tests

@@ -24,6 +24,8 @@ class Capture:
     duration_ms: int
     error: str | None = None
     primary: bool = True
+    # The immediate second fetch that confirms a reading resting on absence.
+    confirming: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,16 +79,29 @@ class CrawlPlan:
     download_delay: float = 1.0
     user_agent: str = "regwatch"
     allow_private_hosts: bool = False
+    # The domain allowlist every request is checked against (empty: none); see monitor/urlguard.py.
+    allowed_domains: Sequence[str] = ()
     log_level: str = "INFO"
+    # A dry run (`targets test`): write one JSON line per capture here and store nothing.
+    preview_path: str | None = None
 
     def dump(self, path: Path) -> None:
         """Write the plan as JSON."""
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
 
+    def dumps(self) -> str:
+        """The plan as JSON text (Scrapyd passes it inline as a spider argument)."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
     @classmethod
     def load(cls, path: Path) -> CrawlPlan:
         """Read a plan written by `dump`."""
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls.loads(path.read_text(encoding="utf-8"))
+
+    @classmethod
+    def loads(cls, text: str) -> CrawlPlan:
+        """Read a plan from JSON text (`dump`'s or `dumps`'s)."""
+        data = json.loads(text)
         data["targets"] = [PlanTarget(**t) for t in data["targets"]]
         data["substances"] = [PlanSubstance(**s) for s in data["substances"]]
         data["channels"] = [PlanChannel(**c) for c in data["channels"]]

@@ -56,9 +56,16 @@ _NETWORK_ERRORS = {
 }
 
 
+# Twisted wraps causes as "[<twisted.python.failure.Failure twisted.internet.error.X: text>]".
+_TWISTED_CAUSE = re.compile(r"<twisted\.python\.failure\.Failure [\w.]*?(\w+): ([^>]*)>")
+
+
 def describe_failure(kind: str, message: str) -> str:
     """One readable line for a network-level failure the crawler reports."""
     plain = _NETWORK_ERRORS.get(kind)
     if not message or message == kind:
         return f"{kind}: {plain or 'network error'}"
+    causes = _TWISTED_CAUSE.findall(message)
+    if causes:
+        message = "; ".join(f"{name}: {text.strip()}" for name, text in causes)
     return f"{kind}: {message}"

@@ -13,14 +13,18 @@ import click
 from sqlalchemy import select
 
 from monitor import views
-from monitor.config import load_targets
+from monitor.cli_alerts import alerts_list, alerts_retry
+from monitor.cli_db import db, prune
+from monitor.cli_targets import TARGET_COMMANDS, import_file
+from monitor.cli_users import allowlist, audit, users
+from monitor.cli_web import HOST_OPTION, PORT_OPTION, serve, serving
 from monitor.errors import ConfigError, RegwatchError
-from monitor.models import SubstanceRow, TargetRow
+from monitor.models import TargetRow
 from monitor.notify import AppriseNotifier, mask
 from monitor.render import Alert
 from monitor.runtime import Runtime, bootstrap, utcnow
 from monitor.settings import SETTINGS
-from monitor.targets import export_targets, get_target, import_targets
+from monitor.targets import export_targets, get_target
 
 
 def _rt() -> Runtime:
@@ -42,11 +46,19 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--no-web", is_flag=True, help="Run only the scheduler (the dashboard is served by `serve`).")
-def run(no_web: bool) -> None:
-    """Run the daemon: a tick every REGWATCH_TICK_SECONDS; Ctrl-C stops cleanly."""
+@HOST_OPTION
+@PORT_OPTION
+def run(no_web: bool, host: str, port: int) -> None:
+    """Run the daemon (a tick every REGWATCH_TICK_SECONDS) and the dashboard; Ctrl-C stops both cleanly."""
     from monitor.daemon import Daemon
 
-    Daemon(_rt(), AppriseNotifier()).run()
+    rt = _rt()
+    daemon = Daemon(rt, AppriseNotifier())
+    if no_web:
+        daemon.run()
+        return
+    with serving(rt, host, port):
+        daemon.run()
 
 
 @cli.command()
@@ -124,7 +136,7 @@ def events(as_json: bool, since: str | None) -> None:
 
 @cli.group()
 def targets() -> None:
-    """List, show, import and export watch targets."""
+    """List, show, add, edit, enable, disable, remove, test, import and export watch targets."""
 
 
 @targets.command("list")
@@ -161,16 +173,13 @@ def targets_show(target_id: str, as_json: bool) -> None:
 @targets.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate and report, change nothing.")
-def targets_import(file: Path, dry_run: bool) -> None:
-    """Upsert targets from a targets.yaml file, by id."""
-    rt = _rt()
-    with rt.sessions() as s:
-        known = set(s.scalars(select(SubstanceRow.id)))
-    parsed = load_targets(file, known)
-    with rt.sessions.begin() as s:
-        report = import_targets(s, parsed, utcnow())
-        if dry_run:
-            s.rollback()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def targets_import(file: Path, dry_run: bool, as_json: bool) -> None:
+    """Upsert targets from a targets.yaml file, by id (audit-logged; one bad entry changes nothing)."""
+    report = import_file(_rt(), file, dry_run)
+    if as_json:
+        _print_json({"file": str(file), "dry_run": dry_run, **vars(report)})
+        return
     click.echo(f"{'would import' if dry_run else 'imported'} {file}: {len(report.created)} created, "
                f"{len(report.updated)} updated, {len(report.unchanged)} unchanged")
 
@@ -193,6 +202,10 @@ def alerts() -> None:
     """Notification channels."""
 
 
+alerts.add_command(alerts_list)
+alerts.add_command(alerts_retry)
+
+
 @alerts.command("test")
 def alerts_test() -> None:
     """Send a test message to every channel and print each channel's result."""
@@ -212,23 +225,21 @@ def alerts_test() -> None:
         raise RegwatchError(f"{failed} of {len(rt.channels.urls)} channel(s) failed")
 
 
+@cli.command()
+@click.option("--dir", "keep", type=click.Path(path_type=Path), help="Keep the demo database in this folder.")
+def demo(keep: Path | None) -> None:
+    """Replay thymosin alpha-1's real history offline through the real pipeline."""
+    from monitor.demo import demo_command
+
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    demo_command(click.echo, keep)
+
+
 @cli.command("settings")
 def settings_cmd() -> None:
     """List every REGWATCH_* setting with its default and meaning."""
     for s in SETTINGS:
         click.echo(f"{s.name}={s.default}\n    {s.help}")
-
-
-@cli.group()
-def db() -> None:
-    """Database maintenance."""
-
-
-@db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply pending migrations (also done at every start)."""
-    _rt()
-    click.echo("database is at the latest migration")
 
 
 def main() -> None:
@@ -244,3 +255,13 @@ def main() -> None:
     except RegwatchError as exc:
         click.echo(f"regwatch: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+
+
+cli.add_command(db)
+cli.add_command(prune)
+cli.add_command(serve)
+for _command in TARGET_COMMANDS:
+    targets.add_command(_command)
+cli.add_command(users)
+cli.add_command(audit)
+cli.add_command(allowlist)

@@ -15,14 +15,60 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monitor.capture import CrawlPlan
 from monitor.errors import CrawlError
 
 SPIDER_NAME = "watch"
 SCRAPY_SETTINGS_MODULE = "spiders.settings"
+
+
+LOCAL_NODE = "local"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """How the crawl of some of a tick's targets ended, for the tick's books.
+
+    Targets of the batch without a check fail with `why` (the local child, a finished
+    Scrapyd job), or, when `requeue` is set (a lost node, a cancelled job), get a failed
+    check saying why and go back to the queue for the next tick.
+    """
+
+    target_ids: tuple[str, ...]
+    node: str
+    why: str | None = None
+    requeue: bool = False
+
+
+def load_plan(arg: str) -> CrawlPlan:
+    """The plan from a spider argument or setting: inline JSON text (Scrapyd) or a file path (local)."""
+    if arg.lstrip().startswith("{"):
+        return CrawlPlan.loads(arg)
+    return CrawlPlan.load(Path(arg))
+
+
+def crawl_settings(plan: CrawlPlan) -> dict[str, Any]:
+    """The Scrapy settings a plan sets for its crawl, wherever the crawl runs."""
+    return {
+        "REGWATCH_ALLOW_PRIVATE_HOSTS": plan.allow_private_hosts,
+        # The domain allowlist the URL guard re-checks every request against (monitor/urlguard.py).
+        "REGWATCH_ALLOWED_DOMAINS": ",".join(plan.allowed_domains),
+        "USER_AGENT": plan.user_agent,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": plan.concurrency_per_domain,
+        "CONCURRENT_REQUESTS": max(16, plan.concurrency_per_domain * 4),
+        "DOWNLOAD_DELAY": plan.download_delay,
+        "AUTOTHROTTLE_START_DELAY": max(plan.download_delay, 0.01),
+        "AUTOTHROTTLE_ENABLED": plan.download_delay > 0,
+        "DOWNLOAD_TIMEOUT": plan.fetch_timeout,
+        # Scrapy aborts larger bodies itself; the processor then records a failed check.
+        "DOWNLOAD_MAXSIZE": plan.max_body_bytes,
+    }
 
 
 @dataclass(frozen=True)
@@ -36,10 +82,16 @@ class CrawlRun:
 _running: set[subprocess.Popen[bytes]] = set()
 
 
-def run_crawl(plan: CrawlPlan, timeout: int) -> CrawlRun:
+# How often the parent does its own work (delivering alerts) while a crawl runs.
+POLL_SECONDS = 0.5
+
+
+def run_crawl(plan: CrawlPlan, timeout: int, while_running: Callable[[], None] | None = None) -> CrawlRun:
     """Run the crawl child for `plan`; never raises for a failing child, reports it instead.
 
-    The child's log goes to this process's stderr (one line per check at INFO).
+    The child's log goes to this process's stderr (one line per check at INFO). While it runs,
+    `while_running` is called about every POLL_SECONDS (the tick delivers alerts meanwhile, so
+    an alert does not wait for the whole batch).
     """
     with tempfile.TemporaryDirectory(prefix="regwatch-crawl-") as tmp:
         plan_path = Path(tmp) / "plan.json"
@@ -50,12 +102,20 @@ def run_crawl(plan: CrawlPlan, timeout: int) -> CrawlRun:
         )
         _running.add(proc)
         timed_out = False
+        deadline = time.monotonic() + timeout
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            while True:
+                try:
+                    proc.wait(timeout=min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        timed_out = True
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        break
+                    if while_running is not None:
+                        while_running()
         finally:
             _running.discard(proc)
     return CrawlRun(proc.returncode, timed_out)
@@ -85,16 +145,8 @@ def _child(plan_path: Path) -> int:
     plan = CrawlPlan.load(plan_path)
     settings = get_project_settings()
     settings.set("REGWATCH_PLAN", str(plan_path))
-    settings.set("REGWATCH_ALLOW_PRIVATE_HOSTS", plan.allow_private_hosts)
-    settings.set("USER_AGENT", plan.user_agent)
-    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", plan.concurrency_per_domain)
-    settings.set("CONCURRENT_REQUESTS", max(16, plan.concurrency_per_domain * 4))
-    settings.set("DOWNLOAD_DELAY", plan.download_delay)
-    settings.set("AUTOTHROTTLE_START_DELAY", max(plan.download_delay, 0.01))
-    settings.set("AUTOTHROTTLE_ENABLED", plan.download_delay > 0)
-    settings.set("DOWNLOAD_TIMEOUT", plan.fetch_timeout)
-    # Scrapy aborts larger bodies itself; the processor then records a failed check.
-    settings.set("DOWNLOAD_MAXSIZE", plan.max_body_bytes)
+    for name, value in crawl_settings(plan).items():
+        settings.set(name, value)
     settings.set("LOG_INSTALL_ROOT_HANDLER", False)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -11,8 +11,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.crawl import terminate_running
 from monitor.errors import ConfigError
+from monitor.heartbeat import SCHEDULER, beat
 from monitor.notify import Notifier
-from monitor.runtime import Runtime, config_mtime
+from monitor.runtime import Runtime, config_mtime, utcnow
 from monitor.tick import deliver, run_tick
 
 log = logging.getLogger("regwatch.daemon")
@@ -50,6 +51,14 @@ class Daemon:
         except Exception:
             log.exception("tick failed")
 
+    def heartbeat(self) -> None:
+        """Record that the scheduler is alive (read by /healthz); runs beside a long tick, not after it."""
+        try:
+            with self.rt.sessions.begin() as s:
+                beat(s, SCHEDULER, utcnow(), self.rt.settings.tick_seconds)
+        except Exception:
+            log.exception("heartbeat failed")
+
     def retry(self) -> None:
         """Deliver outbox rows whose backoff has passed."""
         try:
@@ -62,6 +71,8 @@ class Daemon:
         self.scheduler.add_job(self.tick, "interval", seconds=self.rt.settings.tick_seconds, id="tick",
                                next_run_time=_soon())
         self.scheduler.add_job(self.retry, "interval", seconds=RETRY_SECONDS, id="deliveries")
+        self.scheduler.add_job(self.heartbeat, "interval", seconds=self.rt.settings.tick_seconds, id="heartbeat",
+                               next_run_time=_soon())
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
             log.info("stopping (signal %s)", signum)

@@ -2,7 +2,8 @@
 
     RegwatchError                 expected failure; the CLI prints one line and exits non-zero
     ├── ConfigError               a config file or setting is wrong (exit code 2)
-    │   └── SettingError          a REGWATCH_* environment variable is wrong
+    │   ├── SettingError          a REGWATCH_* environment variable is wrong
+    │   └── Invalid               an operator's input (CLI option, form field) is wrong, per field
     ├── StoreError                the database cannot be used as asked (exit code 3)
     ├── CheckFailed               one fetch/parse could not be trusted; recorded as a failed check
     │   ├── FetchFailed           network error, HTTP error status, timeout, robots.txt refusal
@@ -10,7 +11,9 @@
     │   └── DocumentInvalid       a parser's sanity markers are missing (never read as a status)
     ├── CrawlError                the crawl child process failed as a whole
     ├── DeliveryError             a notification channel refused a message
-    └── NotFound                  a named target, substance, event or delivery does not exist (exit code 4)
+    ├── NotFound                  a named target, substance, event or delivery does not exist (exit code 4)
+    ├── Conflict                  the object was changed by someone else since it was read (exit code 5)
+    └── AccessDenied              unknown user, wrong password or token, or a role without the right (exit code 6)
 
 Anything else is a bug and keeps its traceback.
 """
@@ -32,6 +35,15 @@ class ConfigError(RegwatchError):
 
 class SettingError(ConfigError):
     """A REGWATCH_* environment variable has a value that cannot be used."""
+
+
+class Invalid(ConfigError):
+    """Operator input failed validation; `fields` maps each bad field to what is wrong with it."""
+
+    def __init__(self, subject: str, fields: dict[str, str]):
+        self.subject = subject
+        self.fields = dict(fields)
+        super().__init__(f"{subject}: " + "; ".join(f"{k}: {v}" for k, v in self.fields.items()))
 
 
 class StoreError(RegwatchError):
@@ -68,3 +80,15 @@ class NotFound(RegwatchError):
     """A named object does not exist."""
 
     exit_code = 4
+
+
+class Conflict(RegwatchError):
+    """The object changed since the caller read it; nothing was written."""
+
+    exit_code = 5
+
+
+class AccessDenied(RegwatchError):
+    """Authentication failed, or the account's role does not allow the action."""
+
+    exit_code = 6

@@ -49,6 +49,8 @@ class TargetRow(Base):
     last_change_at: Mapped[datetime | None]
     last_outcome: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Where the last check ran: "local" (the crawl child) or the Scrapyd node's base URL.
+    last_node: Mapped[str | None] = mapped_column(String(255))
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     failing_since: Mapped[datetime | None]
     failure_alerted: Mapped[bool] = mapped_column(default=False)
@@ -70,6 +72,8 @@ class DocumentRow(Base):
     # Hash of content refused for a suspicious drop in a parser metric; the same content
     # on the next check confirms the drop is real and it is accepted.
     suspect_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the last body read into the current snapshot: identical bytes skip extraction.
+    last_raw_sha256: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
 
@@ -186,19 +190,23 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Apprise's per-target result of the last attempt (secrets masked), shown by `alerts list`.
+    last_result: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
 class UserRow(Base):
-    """An operator or admin account."""
+    """A viewer, operator or admin account (monitor/accounts.py)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(Text)
-    token_hash: Mapped[str | None] = mapped_column(String(128))
+    # SHA-256 of the API token: tokens are random, so a fast hash is safe and can be looked up.
+    token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    token_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -214,3 +222,36 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HeartbeatRow(Base):
+    """The last sign of life of a long-running component (the scheduler), for /healthz."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime]
+    # How often the component promises to beat, so a reader in another process can judge its age.
+    interval_seconds: Mapped[int]
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+
+
+class WebSessionRow(Base):
+    """A dashboard login: the cookie holds a random id, the table its SHA-256 (server-side sessions)."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AppSettingRow(Base):
+    """A setting an admin changes at run time (e.g. the domain allowlist), as JSON."""
+
+    __tablename__ = "app_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -6,16 +6,20 @@ events, outbox rows, target health) is written in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import reading
-from monitor.assess import Current, mention_changes, transitions
+from monitor.assess import Current, Transition, mention_changes, transitions
 from monitor.capture import Capture, CrawlPlan
 from monitor.diff import unified
 from monitor.errors import CheckFailed
@@ -46,14 +50,42 @@ class Outcome:
     outcome: str
     error: str | None = None
     events: tuple[str, ...] = ()
+    needs_confirmation: bool = False
+
+
+# How many of a document's latest versions count as "recent" for flapping.
+FLAP_WINDOW = 5
+
+
+def _recent_hashes(s: Session, document_id: int) -> set[str]:
+    rows = s.scalars(select(SnapshotRow.content_hash).where(SnapshotRow.document_id == document_id)
+                     .order_by(SnapshotRow.last_seen_at.desc()).limit(FLAP_WINDOW))
+    return set(rows)
+
+
+def _moves_on_absence(s: Session, result: ParseResult) -> bool:
+    """Whether an observation that rests on absence would change a track's current state."""
+    for obs in result.observations:
+        if obs.from_absence:
+            row = s.get(TrackStateRow, (obs.substance, obs.track))
+            if row is not None and row.state != obs.state:
+                return True
+    return False
 
 
 def _document(session: Session, target_id: str, url: str, now: datetime) -> DocumentRow:
-    doc = session.scalar(select(DocumentRow).where(DocumentRow.target_id == target_id, DocumentRow.url == url))
+    query = select(DocumentRow).where(DocumentRow.target_id == target_id, DocumentRow.url == url)
+    doc = session.scalar(query)
     if doc is None:
-        doc = DocumentRow(target_id=target_id, url=url, first_seen_at=now, last_seen_at=now)
-        session.add(doc)
-        session.flush()
+        # Two crawls may meet the same new URL at once (a named `check` beside the daemon):
+        # insert-if-absent is atomic on both backends (a plain INSERT would raise a unique
+        # violation in the loser and roll back its whole capture), then read back whichever won.
+        values = {"target_id": target_id, "url": url, "first_seen_at": now, "last_seen_at": now}
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(pg_insert(DocumentRow).values(values).on_conflict_do_nothing(index_elements=["target_id", "url"]))
+        else:
+            session.execute(sqlite_insert(DocumentRow).values(values).on_conflict_do_nothing(index_elements=["target_id", "url"]))
+        doc = session.scalars(query).one()
     return doc
 
 
@@ -66,12 +98,36 @@ class Processor:
         self.clock = clock
         self.targets = {t.id: t for t in plan.targets}
         self.substances = {s.id: s for s in plan.substances}
+        # Targets read successfully before this crawl: their new readings are news, not baselines.
+        with sessions() as s:
+            self.established = {
+                t.id for t in s.scalars(select(TargetRow).where(TargetRow.id.in_(self.targets)))
+                if t.last_success_at is not None
+            }
 
     def handle(self, capture: Capture) -> Outcome:
-        """Process one capture; never raises for a bad document (that is a failed check)."""
+        """Process one capture; never raises: a bad document is a failed check, and so is a bug
+        (logged with its traceback) so that the crawl goes on and the failure is visible."""
+        try:
+            try:
+                return self._handle(capture)
+            except IntegrityError:
+                # Another crawl wrote the same first row (a track state, a snapshot) between our
+                # read and our write; our transaction rolled back whole, so read again and redo it.
+                log.info("check %s %s raced another crawl; retrying once", capture.target_id, capture.url)
+                return self._handle(capture)
+        except Exception as exc:
+            log.exception("processing %s %s failed", capture.target_id, capture.url)
+            return self._failed(capture, f"internal error while processing: {exc.__class__.__name__}: {exc}"[:500])
+
+    def _handle(self, capture: Capture) -> Outcome:
         target = self.targets[capture.target_id]
         matchers = reading.matchers_for(target, self.substances)
         key = reading.assessed_key(target, matchers, self.substances)
+        reverted = False
+        if self._same_bytes(capture, key):
+            # Byte-identical to the body behind the current, already assessed snapshot.
+            return self._store(capture, None, None, key, same_bytes=True)
         try:
             got = reading.read(capture, self.plan.max_body_bytes)
             result: ParseResult | None = None
@@ -80,15 +136,35 @@ class Processor:
                     doc = s.scalar(select(DocumentRow).where(
                         DocumentRow.target_id == target.id, DocumentRow.url == capture.url))
                     prev = s.get(SnapshotRow, doc.current_snapshot_id) if doc and doc.current_snapshot_id else None
-                    if prev is None or prev.content_hash != got.content_hash or prev.assessed_key != key:
+                    reverted = doc is not None and prev is not None and prev.content_hash != got.content_hash \
+                        and got.content_hash in _recent_hashes(s, doc.id)
+                    if not reverted and (prev is None or prev.content_hash != got.content_hash
+                                         or prev.assessed_key != key):
                         metrics = prev.metrics if prev is not None else {}
                         confirmed = doc is not None and doc.suspect_hash == got.content_hash
                         result = reading.parse(target, got.document, matchers, metrics, accept_drop=confirmed)
+                    if result is not None and not capture.confirming and _moves_on_absence(s, result):
+                        # A reading that rests on the substance being absent is only announced when
+                        # an immediate second fetch says the same (a half-served page says nothing).
+                        log.info("check %s %s needs confirming: an absence would change a status",
+                                 capture.target_id, capture.url)
+                        return Outcome(capture.target_id, capture.url, "unconfirmed", needs_confirmation=True)
         except reading.MetricDrop as exc:
             return self._failed(capture, str(exc), suspect_hash=got.content_hash if got else None)
         except CheckFailed as exc:
             return self._failed(capture, str(exc))
-        return self._store(capture, got, result, key)
+        return self._store(capture, got, result, key, reverted)
+
+    def _same_bytes(self, capture: Capture, key: str) -> bool:
+        if capture.error or capture.status is None or not 200 <= capture.status < 300 or capture.confirming:
+            return False
+        with self.sessions() as s:
+            row = s.execute(
+                select(DocumentRow.last_raw_sha256, SnapshotRow.assessed_key)
+                .join(SnapshotRow, SnapshotRow.id == DocumentRow.current_snapshot_id)
+                .where(DocumentRow.target_id == capture.target_id, DocumentRow.url == capture.url)
+            ).first()
+        return row is not None and row[1] == key and row[0] == hashlib.sha256(capture.body).hexdigest()
 
     def _failed(self, capture: Capture, reason: str, suspect_hash: str | None = None) -> Outcome:
         now = self.clock()
@@ -109,7 +185,7 @@ class Processor:
         return Outcome(capture.target_id, capture.url, "failed", reason)
 
     def _store(self, capture: Capture, got: reading.Reading | None, result: ParseResult | None,
-               key: str) -> Outcome:
+               key: str, reverted: bool = False, same_bytes: bool = False) -> Outcome:
         now = self.clock()
         events: list[str] = []
         with self.sessions.begin() as s:
@@ -119,7 +195,7 @@ class Processor:
             change: ChangeRow | None = None
             old = snap
             if got is None:
-                outcome = "not_modified"
+                outcome = "unchanged" if same_bytes else "not_modified"
             else:
                 snap = s.scalar(select(SnapshotRow).where(
                     SnapshotRow.document_id == doc.id, SnapshotRow.content_hash == got.content_hash))
@@ -141,18 +217,25 @@ class Processor:
                     s.flush()
                 doc.current_snapshot_id = snap.id
                 doc.suspect_hash = None
+                doc.last_raw_sha256 = got.raw_sha256
                 doc.etag = capture.headers.get("etag")
                 doc.last_modified = capture.headers.get("last-modified")
             if snap is not None:
                 snap.last_seen_at = now
+                if reverted:
+                    # Flapping: content back to a recent version raises nothing now; if it stays,
+                    # the next check re-reads it (assessed_key cleared) and reports what is true.
+                    snap.assessed_key = None
+                    events.append(f"content returned to snapshot {snap.id} (flapping): no status event")
             if result is not None and snap is not None:
                 old_mentions = [DocumentMention(**m) for m in (old.mentions if got is not None and old else [])]
                 snap.metrics = dict(result.metrics)
                 snap.mentions = [vars(m) for m in result.mentions]
                 snap.assessed_key = key
-                events = self._assess(s, capture, snap, result, change, now)
-                target_row = s.get(TargetRow, capture.target_id)
-                if target_row is not None and target_row.last_success_at is not None:
+                # Readings from a target's first successful crawl are history (baselines), not news.
+                established = capture.target_id in self.established
+                events = self._assess(s, capture, snap, result, change, now, established)
+                if established:
                     events += self._mentions(s, capture, old_mentions, list(result.mentions), change, now)
             s.add(CheckRow(
                 target_id=capture.target_id, document_id=doc.id, url=capture.url, started_at=capture.started_at,
@@ -162,12 +245,17 @@ class Processor:
             target = s.get(TargetRow, capture.target_id)
             if capture.primary and target is not None:
                 mark_success(s, target, outcome, now, self.plan.channels)
+                planned = self.targets[capture.target_id]
+                if (target.url, target.parser, target.options) != (planned.url, planned.parser, dict(planned.options)):
+                    # Re-pointed while this crawl read the old config (monitor/target_ops.py): it stays
+                    # re-baselining, so its next crawl, of the new config, is read as its first.
+                    target.last_success_at = None
         log.info("check %s %s %s%s", capture.target_id, capture.url, outcome,
                  "".join(f"; {e}" for e in events))
         return Outcome(capture.target_id, capture.url, outcome, None, tuple(events))
 
     def _assess(self, s: Session, capture: Capture, snap: SnapshotRow, result: ParseResult,
-                change: ChangeRow | None, now: datetime) -> list[str]:
+                change: ChangeRow | None, now: datetime, established: bool) -> list[str]:
         rows: dict[tuple[str, str], ObservationRow] = {}
         for obs in result.observations:
             row = ObservationRow(
@@ -185,7 +273,11 @@ class Processor:
             setter = s.get(ObservationRow, v.observation_id)
             current[k] = Current(v.state, setter.detail if setter else {})
         said: list[str] = []
-        for tr in transitions(current, result.observations):
+        for tr in transitions(current, result.observations, baseline=not established):
+            if not established and tr.kind == "status":
+                # A target's first reading (new, or re-pointed by an edit: monitor/target_ops.py)
+                # is history, not news: a state differing from another source's is a baseline.
+                tr = Transition("baseline", tr.observation, tr.old_state)
             obs, row = tr.observation, rows[tr.key]
             state_row = states.get(tr.key)
             if state_row is None:
@@ -199,9 +291,12 @@ class Processor:
             new_words = state_label(obs.track, obs.state)
             if tr.kind == "baseline":
                 summary = f"{name}: first reading of {TRACK_NAMES[obs.track]}: {new_words}"
+                if tr.old_state:
+                    summary += f" (was {state_label(obs.track, tr.old_state)})"
                 severity = "info"
             else:
-                summary = f"{name}: {state_label(obs.track, tr.old_state)} → {new_words}"
+                summary = f"{name}: {state_label(obs.track, tr.old_state)} → {new_words}" if tr.old_state \
+                    else f"{name}: {new_words}"
                 severity = severity_for(obs.track, obs.state)
             add_event(
                 s, self.plan.channels, now, kind=tr.kind, severity=severity, summary=summary,

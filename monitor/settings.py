@@ -98,6 +98,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Contact URL put in the crawler's User-Agent so site owners can reach the operator."),
     Setting("REGWATCH_LOG_LEVEL", "INFO", _str,
             "Log level: DEBUG, INFO, WARNING or ERROR."),
+    Setting("REGWATCH_PUBLIC_DASHBOARD", "true", _bool,
+            "Whether the dashboard, API and feeds are readable without logging in; false puts them behind "
+            "a login (any role). Editing always needs an operator login or token."),
+    Setting("REGWATCH_CRAWL_BACKEND", "local", _str,
+            "Where crawls run: `local` (a child process of the scheduler) or `scrapyd` (Scrapyd nodes)."),
+    Setting("REGWATCH_SCRAPYD_URLS", "", _urls,
+            "Base URLs of the Scrapyd nodes (space- or comma-separated), for REGWATCH_CRAWL_BACKEND=scrapyd."),
+    Setting("REGWATCH_SCRAPYD_BATCH_SIZE", "100", _int,
+            "Most targets per Scrapyd job; a tick splits its targets into at least one batch per node."),
+    Setting("REGWATCH_SCRAPYD_POLL_SECONDS", "2.0", _float,
+            "Seconds between polls of the Scrapyd nodes while a tick follows its jobs."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -122,6 +133,11 @@ class Settings:
     delivery_max_attempts: int
     contact_url: str
     log_level: str
+    crawl_backend: str = "local"
+    scrapyd_urls: tuple[str, ...] = ()
+    scrapyd_batch_size: int = 100
+    scrapyd_poll_seconds: float = 2.0
+    public_dashboard: bool = True
 
 
 def _value(env: Mapping[str, str], name: str) -> Any:
@@ -144,6 +160,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingError(f"REGWATCH_LOG_LEVEL={level!r} is not one of DEBUG, INFO, WARNING, ERROR")
     if _value(env, "REGWATCH_CONCURRENCY_PER_DOMAIN") < 1:
         raise SettingError("REGWATCH_CONCURRENCY_PER_DOMAIN must be at least 1")
+    backend = _value(env, "REGWATCH_CRAWL_BACKEND").lower()
+    if backend not in {"local", "scrapyd"}:
+        raise SettingError(f"REGWATCH_CRAWL_BACKEND={backend!r} is not one of local, scrapyd")
+    scrapyd_urls = tuple(u.rstrip("/") for u in _value(env, "REGWATCH_SCRAPYD_URLS"))
+    if backend == "scrapyd" and not scrapyd_urls:
+        raise SettingError("REGWATCH_CRAWL_BACKEND=scrapyd needs REGWATCH_SCRAPYD_URLS (the Scrapyd nodes' base URLs)")
+    for url in scrapyd_urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingError(f"REGWATCH_SCRAPYD_URLS entry {url!r} is not an http(s) URL")
     return Settings(
         database_url=db_url,
         config_dir=Path(_value(env, "REGWATCH_CONFIG_DIR")),
@@ -160,4 +185,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_max_attempts=max(1, _value(env, "REGWATCH_DELIVERY_MAX_ATTEMPTS")),
         contact_url=_value(env, "REGWATCH_CONTACT_URL"),
         log_level=level,
+        public_dashboard=_value(env, "REGWATCH_PUBLIC_DASHBOARD"),
+        crawl_backend=backend,
+        scrapyd_urls=scrapyd_urls,
+        scrapyd_batch_size=max(1, _value(env, "REGWATCH_SCRAPYD_BATCH_SIZE")),
+        scrapyd_poll_seconds=max(0.05, _value(env, "REGWATCH_SCRAPYD_POLL_SECONDS")),
     )

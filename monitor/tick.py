@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.orm import Session
 
+from monitor.allowlist import allowed_domains
 from monitor.capture import CrawlPlan, PlanSubstance, PlanTarget
-from monitor.crawl import run_crawl
+from monitor.crawl import LOCAL_NODE, BatchResult, run_crawl
+from monitor.crawl_scrapyd import run_scrapyd
 from monitor.health import mark_failure
 from monitor.models import CheckRow, DocumentRow, EventRow, SubstanceRow, TargetRow
 from monitor.notify import DeliveryResult, Notifier, deliver_pending
@@ -51,16 +54,32 @@ def _plan_target(row: TargetRow, docs: list[DocumentRow]) -> PlanTarget:
                       documents=[d.url for d in docs if d.url != row.url and d.current_snapshot_id is not None])
 
 
+def _due_targets(s: Session, now: datetime) -> list[TargetRow]:
+    """The due targets no other worker is claiming; locked until the caller's transaction ends.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so a concurrent worker passes over rows we hold and,
+    once we commit, sees their pushed-forward next_check_at. SQLite has no row locks (and
+    ignores FOR UPDATE): a no-op UPDATE first takes the database write lock, so a second
+    worker's claim waits for ours to commit before it reads, instead of reading the same
+    due rows from a snapshot taken before our commit.
+    """
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(TargetRow).where(false()).values(next_check_at=TargetRow.next_check_at)
+                  .execution_options(synchronize_session=False))
+    return list(s.scalars(select(TargetRow).where(
+        TargetRow.enabled.is_(True),
+        or_(TargetRow.next_check_at.is_(None), TargetRow.next_check_at <= now),
+    ).order_by(TargetRow.next_check_at, TargetRow.id).with_for_update(skip_locked=True)))
+
+
 def claim(rt: Runtime, now: datetime, target_ids: Sequence[str] | None) -> CrawlPlan | None:
-    """Pick the due (or named) targets, push their next check forward, and write the crawl plan."""
+    """Pick the due (or named) targets, push their next check forward, and write the crawl plan.
+
+    Two workers never claim the same due target in one tick (see `_due_targets`); named
+    targets are checked on request, whoever else is checking them.
+    """
     with rt.sessions.begin() as s:
-        if target_ids:
-            rows = [get_target(s, t) for t in target_ids]
-        else:
-            rows = list(s.scalars(select(TargetRow).where(
-                TargetRow.enabled.is_(True),
-                or_(TargetRow.next_check_at.is_(None), TargetRow.next_check_at <= now),
-            ).order_by(TargetRow.next_check_at, TargetRow.id)))
+        rows = [get_target(s, t) for t in target_ids] if target_ids else _due_targets(s, now)
         if not rows:
             return None
         planned = []
@@ -70,6 +89,7 @@ def claim(rt: Runtime, now: datetime, target_ids: Sequence[str] | None) -> Crawl
             planned.append(_plan_target(row, docs))
         substances = [PlanSubstance(r.id, r.name, list(r.synonyms), list(r.exclude))
                       for r in s.scalars(select(SubstanceRow))]
+        domains = list(allowed_domains(s))
     st = rt.settings
     return CrawlPlan(
         database_url=st.database_url, tick_started_at=now.isoformat(), targets=planned, substances=substances,
@@ -77,20 +97,33 @@ def claim(rt: Runtime, now: datetime, target_ids: Sequence[str] | None) -> Crawl
         max_body_bytes=st.max_body_bytes, fetch_timeout=st.fetch_timeout,
         concurrency_per_domain=st.concurrency_per_domain, download_delay=st.download_delay,
         user_agent=f"regwatch/0.1 (+{st.contact_url})", allow_private_hosts=st.allow_private_hosts,
-        log_level="INFO",
+        allowed_domains=domains, log_level="INFO",
     )
 
 
-def _close_books(rt: Runtime, plan: CrawlPlan, started: datetime, why: str | None) -> list[TargetResult]:
-    """Fail targets the crawl never reached; summarize each target's checks of this tick."""
+def _close_books(rt: Runtime, plan: CrawlPlan, started: datetime, batches: Sequence[BatchResult]) -> list[TargetResult]:
+    """Fail targets the crawl never reached, or return them to the queue when their batch was lost
+    (a node down, a job cancelled: not the source's fault, so no failure count); record the node
+    of each target; summarize each target's checks of this tick."""
     results: list[TargetResult] = []
+    by_target = {tid: b for b in batches for tid in b.target_ids}
     with rt.sessions.begin() as s:
         for pt in plan.targets:
+            batch = by_target.get(pt.id, BatchResult((pt.id,), "", "no crawl was started for it", requeue=True))
+            if batch.node and (target := s.get(TargetRow, pt.id)) is not None:
+                target.last_node = batch.node
             checks = list(s.scalars(select(CheckRow).where(
                 CheckRow.target_id == pt.id, CheckRow.started_at >= started).order_by(CheckRow.id)))
             primary = next((c for c in checks if c.url == pt.url), None)
+            if primary is None and batch.requeue:
+                reason = f"not checked: {batch.why}; returned to the queue for the next tick"
+                s.add(CheckRow(target_id=pt.id, url=pt.url, started_at=started, outcome="failed", error=reason))
+                if (target := s.get(TargetRow, pt.id)) is not None:
+                    target.next_check_at = started
+                results.append(TargetResult(pt.id, "failed", reason, 0, ()))
+                continue
             if primary is None:
-                reason = f"crawl ended before this target was checked ({why or 'no capture returned'})"
+                reason = f"crawl ended before this target was checked ({batch.why or 'no capture returned'})"
                 s.add(CheckRow(target_id=pt.id, url=pt.url, started_at=started, outcome="failed", error=reason))
                 row = s.get(TargetRow, pt.id)
                 if row is not None:
@@ -103,6 +136,20 @@ def _close_books(rt: Runtime, plan: CrawlPlan, started: datetime, why: str | Non
     return results
 
 
+def _crawl(rt: Runtime, plan: CrawlPlan, while_running: Callable[[], None]) -> list[BatchResult]:
+    """Run the plan on the crawl backend of the settings (REGWATCH_CRAWL_BACKEND)."""
+    st = rt.settings
+    if st.crawl_backend == "scrapyd":
+        return run_scrapyd(plan, st.scrapyd_urls, st.scrapyd_batch_size, st.scrapyd_poll_seconds, st.crawl_timeout)
+    run = run_crawl(plan, st.crawl_timeout, while_running)
+    why = None
+    if run.timed_out:
+        why = f"crawl timed out after {st.crawl_timeout}s"
+    elif run.returncode != 0:
+        why = f"crawl child exited with code {run.returncode}"
+    return [BatchResult(tuple(t.id for t in plan.targets), LOCAL_NODE, why)]
+
+
 def run_tick(rt: Runtime, notifier: Notifier, target_ids: Sequence[str] | None = None,
              log_level: str = "INFO") -> TickReport:
     """Check the due (or named) targets now, then deliver the outbox."""
@@ -111,15 +158,18 @@ def run_tick(rt: Runtime, notifier: Notifier, target_ids: Sequence[str] | None =
     plan = claim(rt, started, target_ids)
     if plan is not None:
         plan = CrawlPlan(**{**vars(plan), "log_level": log_level})
-        run = run_crawl(plan, rt.settings.crawl_timeout)
-        why = None
-        if run.timed_out:
-            why = f"crawl timed out after {rt.settings.crawl_timeout}s"
-        elif run.returncode != 0:
-            why = f"crawl child exited with code {run.returncode}"
-        report.crawl_failed = why
-        report.results = _close_books(rt, plan, started, why)
-    report.deliveries = deliver(rt, notifier)
+
+        def deliver_meanwhile() -> None:
+            # An alert is sent as soon as its capture is stored, not when the whole batch ends.
+            try:
+                report.deliveries.extend(deliver(rt, notifier))
+            except Exception:
+                log.exception("delivering alerts during the crawl failed; retried after it")
+
+        batches = _crawl(rt, plan, deliver_meanwhile)
+        report.crawl_failed = "; ".join(dict.fromkeys(b.why for b in batches if b.why)) or None
+        report.results = _close_books(rt, plan, started, batches)
+    report.deliveries.extend(deliver(rt, notifier))
     return report
 
 

@@ -19,32 +19,45 @@ def iso(t: datetime | None) -> str | None:
 
 
 def status(session: Session, now: datetime) -> dict[str, Any]:
-    """Every substance with its summary and per-track state and evidence."""
+    """Every substance with its summary and per-track state and evidence (four queries in all)."""
+    states: dict[str, dict[str, TrackStateRow]] = {}
+    for state in session.scalars(select(TrackStateRow)):
+        states.setdefault(state.substance_id, {})[state.track] = state
+    ids = [r.observation_id for by_track in states.values() for r in by_track.values()]
+    observations = {o.id: o for o in session.scalars(select(ObservationRow).where(ObservationRow.id.in_(ids)))} \
+        if ids else {}
+    targets = list(session.scalars(select(TargetRow).order_by(TargetRow.id)))
+    by_id = {t.id: t for t in targets}
     subs = []
     for sub in session.scalars(select(SubstanceRow).order_by(SubstanceRow.name)):
-        states = {r.track: r for r in session.scalars(
-            select(TrackStateRow).where(TrackStateRow.substance_id == sub.id))}
+        mine = states.get(sub.id, {})
         tracks = []
         for track in TRACKS:
-            row = states.get(track)
+            row = mine.get(track)
             if row is None:
                 continue
-            obs = session.get(ObservationRow, row.observation_id)
+            obs = observations.get(row.observation_id)
+            source = by_id.get(obs.target_id) if obs else None
             tracks.append({
                 "track": track, "state": row.state, "label": state_label(track, row.state),
                 "since": iso(row.since),
                 "evidence": {
                     "quote": obs.evidence if obs else "", "url": obs.url if obs else None,
                     "target": obs.target_id if obs else None, "observed_at": iso(obs.observed_at) if obs else None,
+                    # The crawl node that last checked the evidence's target (and so last re-read it).
+                    "node": source.last_node if source else None,
                 },
             })
-        summary = summarize({t: r.state for t, r in states.items()})
+        summary = summarize({t: r.state for t, r in mine.items()})
         subs.append({
             "id": sub.id, "name": sub.name,
             "summary": {"state": summary.state, "label": summary.label, "reason": summary.reason},
             "tracks": tracks,
         })
-    return {"generated_at": iso(now), "substances": subs}
+    # Which node checked each target last ("local" or a Scrapyd node's URL), for operators.
+    listed = [{"id": t.id, "last_checked_at": iso(t.last_checked_at), "last_outcome": t.last_outcome,
+               "last_node": t.last_node} for t in targets]
+    return {"generated_at": iso(now), "substances": subs, "targets": listed}
 
 
 def event_dict(e: EventRow) -> dict[str, Any]:
@@ -75,5 +88,5 @@ def target_dict(t: TargetRow) -> dict[str, Any]:
         "enabled": t.enabled, "next_check_at": iso(t.next_check_at), "last_checked_at": iso(t.last_checked_at),
         "last_success_at": iso(t.last_success_at), "last_change_at": iso(t.last_change_at),
         "last_outcome": t.last_outcome, "last_error": t.last_error,
-        "consecutive_failures": t.consecutive_failures,
+        "consecutive_failures": t.consecutive_failures, "last_node": t.last_node,
     }

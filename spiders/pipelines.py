@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from sqlalchemy.orm import sessionmaker
 
-from monitor.capture import Capture, CrawlPlan
-from monitor.db import open_store
+from monitor.capture import Capture
+from monitor.crawl import load_plan
+from monitor.db import make_engine
+from monitor.errors import CrawlError
+from monitor.preview import Previewer
 from monitor.process import Processor
 
 
@@ -23,21 +25,31 @@ def _now() -> datetime:
 class CapturePipeline:
     """Stores and assesses captures; one worker thread keeps database writes in order."""
 
-    def __init__(self, plan_path: str):
+    def __init__(self, crawler: Crawler, plan_path: str):
+        self.crawler = crawler
         self.plan_path = plan_path
-        self.processor: Processor | None = None
+        self.processor: Processor | Previewer | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-process")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CapturePipeline:
-        path = crawler.settings.get("REGWATCH_PLAN")
-        if not path:
-            raise NotConfigured("REGWATCH_PLAN (the crawl plan path) is not set")
-        return cls(path)
+        # The plan: the REGWATCH_PLAN setting (the local crawl child sets a path; Scrapyd may pass
+        # `setting=REGWATCH_PLAN=…`), or else the spider's `plan` argument (read in open_spider).
+        return cls(crawler, crawler.settings.get("REGWATCH_PLAN") or "")
 
     def open_spider(self) -> None:
-        plan = CrawlPlan.load(Path(self.plan_path))
-        self.processor = Processor(plan, open_store(plan.database_url), _now)
+        arg = self.plan_path or getattr(self.crawler.spider, "plan_arg", "")
+        if not arg:
+            raise CrawlError("no crawl plan: set REGWATCH_PLAN or pass the spider argument `plan`")
+        plan = load_plan(arg)
+        # The scheduler that wrote the plan has migrated the database already; a crawl never
+        # migrates (on a Scrapyd node the code runs from a zipped egg, where Alembic cannot
+        # read its migration scripts).
+        sessions = sessionmaker(make_engine(plan.database_url), expire_on_commit=False)
+        if plan.preview_path:
+            self.processor = Previewer(plan, sessions)
+            return
+        self.processor = Processor(plan, sessions, _now)
 
     def close_spider(self) -> None:
         self.executor.shutdown(wait=True)
@@ -45,5 +57,7 @@ class CapturePipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Capture) and self.processor is not None:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self.executor, self.processor.handle, item)
+            outcome = await loop.run_in_executor(self.executor, self.processor.handle, item)
+            if outcome.needs_confirmation and self.crawler.spider is not None:
+                self.crawler.engine.crawl(self.crawler.spider.confirm_request(item))  # type: ignore[union-attr]
         return item

@@ -5,16 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from monitor.capture import Capture, CrawlPlan, PlanTarget
+from monitor.capture import Capture, PlanTarget
 from monitor.classify import describe_failure
-from monitor.links import discover
+from monitor.crawl import load_plan
+from monitor.links import MAX_DEPTH, discover
+
+# Statuses the spider hands to processing (which records them as failures or 304s);
+# redirects are left to Scrapy's RedirectMiddleware so that moved pages are followed.
+HANDLED_STATUSES = [304, *range(400, 600)]
 
 
 def _now() -> datetime:
@@ -32,32 +36,41 @@ def _headers(response: Response) -> dict[str, str]:
 
 
 class WatchSpider(scrapy.Spider):
-    """Fetches the targets of a crawl plan (spider argument `plan`: path of the plan JSON)."""
+    """Fetches the targets of a crawl plan (spider argument `plan`: the plan's JSON text, as Scrapyd
+    passes it, or the path of a plan file, as the local crawl child does)."""
 
     name = "watch"
 
     def __init__(self, plan: str = "", **kwargs: Any):
         super().__init__(**kwargs)
-        self.plan_path = plan
+        self.plan_arg = plan
         self.seen: dict[str, set[str]] = {}
+        self.targets: list[PlanTarget] = []
 
     async def start(self) -> AsyncIterator[Any]:
-        plan = CrawlPlan.load(Path(self.plan_path))
+        plan = load_plan(self.plan_arg)
+        self.targets = list(plan.targets)
         for target in plan.targets:
             self.seen[target.id] = {target.url}
             yield self._request(target, target.url, primary=True)
 
-    def _request(self, target: PlanTarget, url: str, primary: bool, depth: int = 0) -> scrapy.Request:
+    def confirm_request(self, capture: Capture) -> scrapy.Request:
+        """An immediate, unconditional second fetch of a capture whose reading must be confirmed."""
+        target = next(t for t in self.targets if t.id == capture.target_id)
+        return self._request(target, capture.url, primary=capture.primary, depth=MAX_DEPTH, confirming=True)
+
+    def _request(self, target: PlanTarget, url: str, primary: bool, depth: int = 0,
+                 confirming: bool = False) -> scrapy.Request:
         headers: dict[str, str] = {}
-        known = target.validators.get(url, {})
+        known = {} if confirming else target.validators.get(url, {})
         if known.get("etag"):
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
             url, headers=headers, callback=self.parse, errback=self.failed, dont_filter=True,
-            meta={"target": target, "primary": primary, "url": url, "depth": depth, "started": time.monotonic(), "at": _now(),
-                  "handle_httpstatus_all": True},
+            meta={"target": target, "primary": primary, "url": url, "depth": depth, "confirming": confirming,
+                  "started": time.monotonic(), "at": _now(), "handle_httpstatus_list": HANDLED_STATUSES},
         )
 
     def parse(self, response: Response) -> Any:
@@ -67,7 +80,7 @@ class WatchSpider(scrapy.Spider):
             target_id=target.id, url=meta["url"],
             final_url=response.url, status=response.status, headers=_headers(response), body=response.body,
             started_at=meta["at"], duration_ms=int((time.monotonic() - meta["started"]) * 1000),
-            primary=meta["primary"],
+            primary=meta["primary"], confirming=meta["confirming"],
         )
         depth = meta["depth"]
         if response.status == 304 and meta["primary"]:
@@ -91,4 +104,5 @@ class WatchSpider(scrapy.Spider):
             target_id=target.id, url=meta["url"], final_url=request.url, status=None, headers={}, body=b"",
             started_at=meta["at"], duration_ms=int((time.monotonic() - meta["started"]) * 1000),
             error=describe_failure(kind, failure.getErrorMessage()), primary=meta["primary"],
+            confirming=meta["confirming"],
         )

@@ -10,6 +10,7 @@ import pytest
 
 from monitor.config import load_substances
 from monitor.matching import SubstanceMatcher
+from tests.support.databases import db_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 from tests.support.fixturegen import build
 from tests.support.server import FixtureServer, WebhookReceiver
 from tests.support.smtp import SmtpServer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -17,8 +16,8 @@ from tests.support.server import WebhookReceiver
 NOW = datetime(2026, 11, 21, 12, 0)
 
 
-def _store_with_event(tmp_path: Path, channels: list[PlanChannel], kind: str = "status") -> tuple[object, int]:
-    sessions = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def _store_with_event(db_url: str, channels: list[PlanChannel], kind: str = "status") -> tuple[object, int]:
+    sessions = open_store(db_url)
     with sessions.begin() as s:
         event = add_event(s, channels, NOW, kind=kind, severity="critical", summary="Thymosin alpha-1: CAT2 → NONE",
                           observed_at=NOW, substance_id="thymosin-alpha-1", track="503a_category",
@@ -27,8 +26,8 @@ def _store_with_event(tmp_path: Path, channels: list[PlanChannel], kind: str = "
     return sessions, event_id
 
 
-def test_failed_delivery_is_retried_with_backoff_then_sent_once(tmp_path: Path, webhook: WebhookReceiver) -> None:
-    sessions, event_id = _store_with_event(tmp_path, [PlanChannel("hook", ["status"], [])])
+def test_failed_delivery_is_retried_with_backoff_then_sent_once(db_url: str, webhook: WebhookReceiver) -> None:
+    sessions, event_id = _store_with_event(db_url, [PlanChannel("hook", ["status"], [])])
     urls = {"hook": webhook.apprise_url}
     webhook.status = 503
     (first,) = deliver_pending(sessions, urls, AppriseNotifier(), NOW, "http://rw", 10)  # type: ignore[arg-type]
@@ -48,8 +47,8 @@ def test_failed_delivery_is_retried_with_backoff_then_sent_once(tmp_path: Path, 
     assert received["headers"]["x-regwatch-idempotency-key"] == f"regwatch-{event_id}-hook"
 
 
-def test_delivery_is_dead_after_max_attempts(tmp_path: Path) -> None:
-    sessions, _ = _store_with_event(tmp_path, [PlanChannel("down", ["status"], [])])
+def test_delivery_is_dead_after_max_attempts(db_url: str) -> None:
+    sessions, _ = _store_with_event(db_url, [PlanChannel("down", ["status"], [])])
     urls = {"down": "json://127.0.0.1:9/nothing-listens-here"}
     at = NOW
     statuses = []
@@ -60,10 +59,10 @@ def test_delivery_is_dead_after_max_attempts(tmp_path: Path) -> None:
     assert statuses == ["pending", "pending", "dead"]
 
 
-def test_routing_by_kind_and_substance(tmp_path: Path) -> None:
+def test_routing_by_kind_and_substance(db_url: str) -> None:
     channels = [PlanChannel("all", ["status", "baseline"], []), PlanChannel("status-only", ["status"], []),
                 PlanChannel("other-substance", ["baseline"], ["bpc-157"])]
-    sessions, _ = _store_with_event(tmp_path, channels, kind="baseline")
+    sessions, _ = _store_with_event(db_url, channels, kind="baseline")
     with sessions() as s:  # type: ignore[operator]
         assert [d.channel for d in s.scalars(select(DeliveryRow))] == ["all"]
 

@@ -108,3 +108,55 @@ def test_failed_fetch_changes_no_state_and_records_reason(tmp_path: Path, fixtur
     assert _track(ws) == before
     assert [e["kind"] for e in ws.json("events")] == ["baseline"]
     assert webhook.received == []
+
+
+@pytest.mark.slow
+def test_absence_is_confirmed_by_a_second_fetch_before_it_is_announced(
+        tmp_path: Path, fixture_server: FixtureServer, webhook: WebhookReceiver) -> None:
+    ws = make_workspace(tmp_path, [webhook.apprise_url])
+    ws.write_targets([_target(fixture_server)])
+    _serve(fixture_server, "2023-09-29-ta1-cat2.txt", "pdf")
+    ws.run("check")
+    # A half-served edition without thymosin alpha-1 (it still passes its sanity markers),
+    # then the real one again on the immediate second fetch: nothing is announced.
+    withdrawn = fixture_bytes("categories/2024-09-27-ta1-withdrawn.txt", "pdf")
+    fixture_server.routes[CATS].queue = [withdrawn]
+    before = len(fixture_server.requests)
+    out = ws.run("check", "fda-503a-categories").stdout
+    assert "0 event(s)" in out
+    assert len([p for p, _ in fixture_server.requests[before:] if p == CATS]) == 2
+    assert [e["kind"] for e in ws.json("events")] == ["baseline"]
+    assert webhook.received == []
+    # When the second fetch agrees, the change is announced once.
+    fixture_server.set(CATS, withdrawn, MIME["pdf"])
+    out = ws.run("check", "fda-503a-categories").stdout
+    assert "1 event(s)" in out and "1 alert(s) sent" in out
+    assert len(webhook.wait_for(1)) == 1
+
+
+@pytest.mark.slow
+def test_conditional_requests_make_a_304_an_unchanged_check(tmp_path: Path, fixture_server: FixtureServer) -> None:
+    ws = make_workspace(tmp_path)
+    ws.write_targets([_target(fixture_server)])
+    fixture_server.set(CATS, fixture_bytes("categories/2023-09-29-ta1-cat2.txt", "pdf"), MIME["pdf"], etag='"v1"')
+    ws.run("check")
+    before = len(fixture_server.requests)
+    out = ws.run("check", "fda-503a-categories").stdout
+    assert "not_modified" in out
+    (headers,) = [h for p, h in fixture_server.requests[before:] if p == CATS]
+    assert headers["if-none-match"] == '"v1"'
+    assert headers["user-agent"].startswith("regwatch/") and "+http" in headers["user-agent"]
+    assert [e["kind"] for e in ws.json("events")] == ["baseline"]
+    assert ws.json("targets", "show", "fda-503a-categories")["last_outcome"] == "not_modified"
+
+
+@pytest.mark.slow
+def test_robots_txt_is_obeyed(tmp_path: Path, fixture_server: FixtureServer) -> None:
+    ws = make_workspace(tmp_path)
+    fixture_server.set("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    fixture_server.set("/private/cats.pdf", fixture_bytes("categories/2023-09-29-ta1-cat2.txt", "pdf"), MIME["pdf"])
+    ws.write_targets([{**_target(fixture_server), "url": fixture_server.url("/private/cats.pdf")}])
+    ws.run("check")
+    shown = ws.json("targets", "show", "fda-503a-categories")
+    assert shown["last_outcome"] == "failed" and "robots.txt" in shown["last_error"]
+    assert "/private/cats.pdf" not in [p for p, _ in fixture_server.requests]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -23,8 +22,8 @@ URL = "https://www.fda.gov/media/94155/download"
 T0 = datetime(2026, 11, 1, 12, 0)
 
 
-def _setup(tmp_path: Path) -> tuple[sessionmaker[Session], Processor]:
-    sessions = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def _setup(db_url: str) -> tuple[sessionmaker[Session], Processor]:
+    sessions = open_store(db_url)
     subs = load_substances(CONFIG / "substances.yaml")
     target = Target(id="cats", name="Categories", url=URL, parser="fda_categories", every="6h",
                     substances=("thymosin-alpha-1",))
@@ -58,8 +57,8 @@ def _shrunk() -> bytes:
     return text_to_pdf("\n".join(kept))
 
 
-def test_a_sharp_drop_in_entries_is_refused_once_then_confirmed(tmp_path: Path) -> None:
-    sessions, processor = _setup(tmp_path)
+def test_a_sharp_drop_in_entries_is_refused_once_then_confirmed(db_url: str) -> None:
+    sessions, processor = _setup(db_url)
     assert processor.handle(_capture(text_to_pdf(_text("2023-09-29-ta1-cat2.txt")))).outcome == "changed"
     first = processor.handle(_capture(_shrunk()))
     assert first.outcome == "failed" and "entry_count fell from 46 to 19" in (first.error or "")
@@ -70,8 +69,8 @@ def test_a_sharp_drop_in_entries_is_refused_once_then_confirmed(tmp_path: Path) 
         assert s.get(TargetRow, "cats").consecutive_failures == 0  # type: ignore[union-attr]
 
 
-def test_three_failures_raise_one_source_event_and_recovery_one_more(tmp_path: Path) -> None:
-    sessions, processor = _setup(tmp_path)
+def test_three_failures_raise_one_source_event_and_recovery_one_more(db_url: str) -> None:
+    sessions, processor = _setup(db_url)
     good = text_to_pdf(_text("2023-09-29-ta1-cat2.txt"))
     processor.handle(_capture(good))
     for _ in range(5):
@@ -85,8 +84,8 @@ def test_three_failures_raise_one_source_event_and_recovery_one_more(tmp_path: P
         assert s.scalar(select(SnapshotRow.id).where(SnapshotRow.id > 1)) is None
 
 
-def test_garbage_pdf_is_a_failed_check_and_nothing_stored_is_lost(tmp_path: Path) -> None:
-    sessions, processor = _setup(tmp_path)
+def test_garbage_pdf_is_a_failed_check_and_nothing_stored_is_lost(db_url: str) -> None:
+    sessions, processor = _setup(db_url)
     processor.handle(_capture(text_to_pdf(_text("2023-09-29-ta1-cat2.txt"))))
     out = processor.handle(_capture(b"%PDF-1.4\n1 0 obj garbage\n%%EOF"))
     assert out.outcome == "failed" and "PDF" in (out.error or "")
@@ -95,8 +94,8 @@ def test_garbage_pdf_is_a_failed_check_and_nothing_stored_is_lost(tmp_path: Path
         assert [e.kind for e in s.scalars(select(EventRow))] == ["baseline"]
 
 
-def test_models_and_migrations_agree(tmp_path: Path) -> None:
-    sessions = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_models_and_migrations_agree(db_url: str) -> None:
+    sessions = open_store(db_url)
     with sessions.kw["bind"].connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == [], f"models differ from migrations; write a migration: {diff}"

@@ -25,7 +25,9 @@ class Route:
     status: int = 200
     etag: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    mode: str = "ok"  # ok | 500 | 503 | 304 | hang | bot | reset | truncate | 403
+    mode: str = "ok"  # ok | 500 | 503 | 304 | hang | bot | reset | truncate | 403 | empty | redirect-loop
+    # Bodies served once each, in order, before `body` (e.g. a half-served page, then the real one).
+    queue: list[bytes] = field(default_factory=list)
 
 
 class FixtureServer:
@@ -57,7 +59,14 @@ class FixtureServer:
                     self._drop()
                     return
                 if mode in ("500", "503", "403"):
-                    self._send(int(mode), b"<html><body>Server error</body></html>", "text/html")
+                    extra = {"Retry-After": "120"} if mode == "503" else {}
+                    self._send(int(mode), b"<html><body>Server error</body></html>", "text/html", extra)
+                    return
+                if mode == "empty":
+                    self._send(200, b"", route.content_type)
+                    return
+                if mode == "redirect-loop":
+                    self._send(302, b"", "text/html", {"Location": self.path})
                     return
                 if mode == "bot":
                     self._send(200, BOT_PAGE, "text/html")
@@ -81,7 +90,8 @@ class FixtureServer:
                 extra = dict(route.headers)
                 if route.etag:
                     extra["ETag"] = route.etag
-                self._send(route.status, route.body, route.content_type, extra)
+                body = route.queue.pop(0) if route.queue else route.body
+                self._send(route.status, body, route.content_type, extra)
 
             def _drop(self) -> None:
                 self.close_connection = True
