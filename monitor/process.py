@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +34,7 @@ from monitor.models import (
     TrackStateRow,
 )
 from monitor.parsers import DocumentMention, ParseResult
+from monitor.store import document_row, moves_on_absence, recent_hashes
 from monitor.vocab import TRACK_NAMES, severity_for, state_label
 
 log = logging.getLogger("regwatch.process")
@@ -51,42 +50,6 @@ class Outcome:
     error: str | None = None
     events: tuple[str, ...] = ()
     needs_confirmation: bool = False
-
-
-# How many of a document's latest versions count as "recent" for flapping.
-FLAP_WINDOW = 5
-
-
-def _recent_hashes(s: Session, document_id: int) -> set[str]:
-    rows = s.scalars(select(SnapshotRow.content_hash).where(SnapshotRow.document_id == document_id)
-                     .order_by(SnapshotRow.last_seen_at.desc()).limit(FLAP_WINDOW))
-    return set(rows)
-
-
-def _moves_on_absence(s: Session, result: ParseResult) -> bool:
-    """Whether an observation that rests on absence would change a track's current state."""
-    for obs in result.observations:
-        if obs.from_absence:
-            row = s.get(TrackStateRow, (obs.substance, obs.track))
-            if row is not None and row.state != obs.state:
-                return True
-    return False
-
-
-def _document(session: Session, target_id: str, url: str, now: datetime) -> DocumentRow:
-    query = select(DocumentRow).where(DocumentRow.target_id == target_id, DocumentRow.url == url)
-    doc = session.scalar(query)
-    if doc is None:
-        # Two crawls may meet the same new URL at once (a named `check` beside the daemon):
-        # insert-if-absent is atomic on both backends (a plain INSERT would raise a unique
-        # violation in the loser and roll back its whole capture), then read back whichever won.
-        values = {"target_id": target_id, "url": url, "first_seen_at": now, "last_seen_at": now}
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(pg_insert(DocumentRow).values(values).on_conflict_do_nothing(index_elements=["target_id", "url"]))
-        else:
-            session.execute(sqlite_insert(DocumentRow).values(values).on_conflict_do_nothing(index_elements=["target_id", "url"]))
-        doc = session.scalars(query).one()
-    return doc
 
 
 class Processor:
@@ -137,13 +100,13 @@ class Processor:
                         DocumentRow.target_id == target.id, DocumentRow.url == capture.url))
                     prev = s.get(SnapshotRow, doc.current_snapshot_id) if doc and doc.current_snapshot_id else None
                     reverted = doc is not None and prev is not None and prev.content_hash != got.content_hash \
-                        and got.content_hash in _recent_hashes(s, doc.id)
+                        and got.content_hash in recent_hashes(s, doc.id)
                     if not reverted and (prev is None or prev.content_hash != got.content_hash
                                          or prev.assessed_key != key):
                         metrics = prev.metrics if prev is not None else {}
                         confirmed = doc is not None and doc.suspect_hash == got.content_hash
                         result = reading.parse(target, got.document, matchers, metrics, accept_drop=confirmed)
-                    if result is not None and not capture.confirming and _moves_on_absence(s, result):
+                    if result is not None and not capture.confirming and moves_on_absence(s, result):
                         # A reading that rests on the substance being absent is only announced when
                         # an immediate second fetch says the same (a half-served page says nothing).
                         log.info("check %s %s needs confirming: an absence would change a status",
@@ -189,7 +152,7 @@ class Processor:
         now = self.clock()
         events: list[str] = []
         with self.sessions.begin() as s:
-            doc = _document(s, capture.target_id, capture.url, now)
+            doc = document_row(s, capture.target_id, capture.url, now)
             doc.last_seen_at = now
             snap: SnapshotRow | None = s.get(SnapshotRow, doc.current_snapshot_id) if doc.current_snapshot_id else None
             change: ChangeRow | None = None
