@@ -42,6 +42,9 @@ def error_page(request: Request, status_code: int, message: str) -> HTMLResponse
 def index(request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
     """One card per substance: the plain answer, freshness and per-track evidence."""
     now = ctx.clock()
+    if getattr(request.state, "principal", None) is not None:
+        # A logged-in page carries the account's name and CSRF token: never shared through the cache.
+        return render(request, "index.html", cards=readmodel.cards(db, now))
     body = ctx.cache.get_or_render(
         ("index", *data_version(db, now)),
         lambda: bytes(render(request, "index.html", cards=readmodel.cards(db, now)).body))

@@ -209,3 +209,14 @@ def test_a_private_dashboard_needs_a_login_to_read(tmp_path: Path) -> None:
         assert client.get("/").status_code == 200
     with TestClient(make_site(tmp_path / "public").app) as client:
         assert client.get("/").status_code == 200 and client.get("/api/status").status_code == 200
+
+
+def test_a_logged_in_page_is_never_served_to_anyone_else_from_the_cache(site: Site) -> None:
+    with TestClient(site.app) as operator, TestClient(site.app) as anonymous:
+        token = log_in(operator)
+        mine = operator.get("/").text
+        assert "Log out" in mine and token in mine
+        theirs = anonymous.get("/").text
+        assert "Log out" not in theirs and token not in theirs
+        # And the other way round: a page cached for the public carries no one's token.
+        assert token in operator.get("/").text
