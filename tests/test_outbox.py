@@ -69,3 +69,28 @@ def test_alerts_list_and_retry(tmp_path: Path, webhook: WebhookReceiver) -> None
     assert again.returncode == 1 and "already sent" in again.stderr
     missing = ws.run("alerts", "retry", "999", check=False)
     assert missing.returncode == 4 and "no delivery 999" in missing.stderr
+
+
+def test_a_receiver_down_for_a_while_gets_every_pending_alert_in_order(tmp_path: Path,
+                                                                       webhook: WebhookReceiver) -> None:
+    ws = make_workspace(tmp_path)
+    ws.write_targets([])
+    rt = bootstrap(ws.env)
+    urls = {"hook": webhook.apprise_url}
+    now = utcnow()
+    ids = []
+    with rt.sessions.begin() as s:
+        for n in range(5):
+            e = add_event(s, [PlanChannel("hook", ["status"], [])], now, kind="status", severity="critical",
+                          summary=f"change {n}", observed_at=now + timedelta(seconds=n))
+            ids.append(e.id)
+    webhook.status = 503
+    at = now
+    for _ in range(3):  # down across several retries
+        assert not any(r.ok for r in deliver_pending(rt.sessions, urls, AppriseNotifier(), at, "http://rw", 10))
+        at += timedelta(hours=3)
+    assert webhook.received == []
+    webhook.status = 200
+    deliver_pending(rt.sessions, urls, AppriseNotifier(), at + timedelta(days=2), "http://rw", 10)
+    keys = [m["headers"]["x-regwatch-idempotency-key"] for m in webhook.wait_for(5)]
+    assert keys == [f"regwatch-{i}-hook" for i in ids]
