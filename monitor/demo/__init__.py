@@ -129,7 +129,8 @@ def demo_command(echo: Callable[[str], None], keep: Path | None) -> Path:
     echo(f"regwatch demo: replaying thymosin alpha-1's history into {workdir / 'regwatch.db'}")
     results = run_demo(workdir, echo)
     alerts = sum(1 for r in results for e in r.events if e["kind"] == "status")
-    echo(f"\n{len(results)} steps, {alerts} status alerts. Browse the result with:\n"
-         f"  REGWATCH_DATABASE_URL=sqlite:///{workdir / 'regwatch.db'} REGWATCH_CONFIG_DIR={workdir / 'config'} "
-         "regwatch status")
+    env = f"REGWATCH_DATABASE_URL=sqlite:///{workdir / 'regwatch.db'} REGWATCH_CONFIG_DIR={workdir / 'config'}"
+    echo(f"\n{len(results)} steps, {alerts} status alerts. Browse the result in the dashboard:\n"
+         f"  {env} regwatch serve      # then open http://127.0.0.1:8000/\n"
+         f"or on the command line:\n  {env} regwatch status")
     return workdir
