@@ -41,3 +41,33 @@ class UrlGuardMiddleware:
             raise IgnoreRequest(str(exc)) from None
         self.approved.add(parts.netloc)
         return None
+
+
+class PreloadedRobotsMiddleware:
+    """Obeys the robots.txt files the spider loaded before its first request (see
+    WatchSpider.start) without waiting: Scrapy's RobotsTxtMiddleware makes every request await
+    its parser, and with a full downloader that stalls the crawl (200 loopback pages: 6.2 s
+    instead of 0.6 s). Origins not preloaded are left to Scrapy's middleware, which runs after."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PreloadedRobotsMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> Any:
+        robots = getattr(self.crawler.spider, "robots", None)
+        if not robots or request.meta.get("dont_obey_robotstxt"):
+            return None
+        parts = urlsplit(request.url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in robots:
+            return None
+        parser = robots[origin]
+        # The User-Agent header is set later (UserAgentMiddleware); Scrapy's robots check uses the setting too.
+        agent = request.headers.get(b"User-Agent", b"").decode("latin-1") or self.crawler.settings.get("USER_AGENT", "*")
+        if parser is not None and not parser.can_fetch(request.url, agent):
+            raise IgnoreRequest("Forbidden by robots.txt")
+        request.meta["dont_obey_robotstxt"] = True
+        return None

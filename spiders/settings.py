@@ -25,7 +25,10 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
-DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.UrlGuardMiddleware": 50}
+# The SSRF guard first; then robots.txt preloaded per origin (Scrapy's own RobotsTxtMiddleware,
+# at 100, still handles any origin that was not preloaded).
+DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.UrlGuardMiddleware": 50,
+                          "spiders.middlewares.PreloadedRobotsMiddleware": 60}
 ITEM_PIPELINES = {"spiders.pipelines.CapturePipeline": 100}
 REMOTE_CONTROL_ENABLED = False  # no listening port in a crawl child
 MEMUSAGE_ENABLED = False

@@ -6,9 +6,12 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
+from protego import Protego
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from twisted.python.failure import Failure
 
 from monitor.capture import Capture, PlanTarget
@@ -19,6 +22,11 @@ from monitor.links import MAX_DEPTH, discover
 # Statuses the spider hands to processing (which records them as failures or 304s);
 # redirects are left to Scrapy's RedirectMiddleware so that moved pages are followed.
 HANDLED_STATUSES = [304, *range(400, 600)]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _now() -> datetime:
@@ -46,13 +54,30 @@ class WatchSpider(scrapy.Spider):
         self.plan_arg = plan
         self.seen: dict[str, set[str]] = {}
         self.targets: list[PlanTarget] = []
+        self.robots: dict[str, Protego | None] = {}
 
     async def start(self) -> AsyncIterator[Any]:
         plan = load_plan(self.plan_arg)
         self.targets = list(plan.targets)
+        if self.settings.getbool("ROBOTSTXT_OBEY"):
+            for origin in sorted({_origin(t.url) for t in plan.targets}):
+                self.robots[origin] = await self._robots(origin)
         for target in plan.targets:
             self.seen[target.id] = {target.url}
             yield self._request(target, target.url, primary=True)
+
+    async def _robots(self, origin: str) -> Protego | None:
+        """The origin's robots.txt (None: no rules, as Scrapy does for errors and non-2xx answers)."""
+        request = scrapy.Request(f"{origin}/robots.txt", meta={"dont_obey_robotstxt": True}, dont_filter=True,
+                                 callback=NO_CALLBACK)
+        try:
+            assert self.crawler.engine is not None
+            response = await self.crawler.engine.download_async(request)
+        except Exception:  # unreachable or refused: the target's own request reports why
+            return None
+        if not 200 <= response.status < 300:
+            return None
+        return Protego.parse(response.body.decode("utf-8", errors="replace"))
 
     def confirm_request(self, capture: Capture) -> scrapy.Request:
         """An immediate, unconditional second fetch of a capture whose reading must be confirmed."""
