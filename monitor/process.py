@@ -23,6 +23,7 @@ from monitor.diff import unified
 from monitor.errors import CheckFailed
 from monitor.events import add_event
 from monitor.health import mark_failure, mark_success
+from monitor.matching import SubstanceMatcher
 from monitor.models import (
     ChangeRow,
     CheckRow,
@@ -61,6 +62,7 @@ class Processor:
         self.clock = clock
         self.targets = {t.id: t for t in plan.targets}
         self.substances = {s.id: s for s in plan.substances}
+        self._inputs: dict[str, tuple[list[SubstanceMatcher], str]] = {}
         # Targets read successfully before this crawl: their new readings are news, not baselines.
         with sessions() as s:
             self.established = {
@@ -85,8 +87,7 @@ class Processor:
 
     def _handle(self, capture: Capture) -> Outcome:
         target = self.targets[capture.target_id]
-        matchers = reading.matchers_for(target, self.substances)
-        key = reading.assessed_key(target, matchers, self.substances)
+        matchers, key = self._reading_inputs(target.id)
         reverted = False
         if self._same_bytes(capture, key):
             # Byte-identical to the body behind the current, already assessed snapshot.
@@ -117,6 +118,15 @@ class Processor:
         except CheckFailed as exc:
             return self._failed(capture, str(exc))
         return self._store(capture, got, result, key, reverted)
+
+    def _reading_inputs(self, target_id: str) -> tuple[list[SubstanceMatcher], str]:
+        """A target's matchers (compiled patterns) and assessed key, built once per crawl, not per capture."""
+        cached = self._inputs.get(target_id)
+        if cached is None:
+            target = self.targets[target_id]
+            matchers = reading.matchers_for(target, self.substances)
+            cached = self._inputs[target_id] = (matchers, reading.assessed_key(target, matchers, self.substances))
+        return cached
 
     def _same_bytes(self, capture: Capture, key: str) -> bool:
         if capture.error or capture.status is None or not 200 <= capture.status < 300 or capture.confirming:
