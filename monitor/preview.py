@@ -29,10 +29,11 @@ from monitor.config import Target
 from monitor.crawl import run_crawl
 from monitor.diff import unified
 from monitor.errors import CheckFailed
-from monitor.models import DocumentRow, ObservationRow, SnapshotRow, SubstanceRow, TargetRow, TrackStateRow
+from monitor.models import DocumentRow, SnapshotRow, SubstanceRow, TargetRow, TrackStateRow
 from monitor.process import Outcome
 from monitor.runtime import utcnow
 from monitor.settings import Settings
+from monitor.store import current_of
 from monitor.views import iso
 from monitor.vocab import state_label
 
@@ -124,11 +125,8 @@ class Previewer:
         return Stored(snap.id, snap.text, snap.content_hash, dict(snap.metrics), snap.captured_at)
 
     def _current(self, s: Session, target: PlanTarget) -> dict[TrackKey, Current]:
-        out: dict[TrackKey, Current] = {}
-        for row in s.scalars(select(TrackStateRow).where(TrackStateRow.substance_id.in_(list(target.substances)))):
-            setter = s.get(ObservationRow, row.observation_id)
-            out[(row.substance_id, row.track)] = Current(row.state, setter.detail if setter else {})
-        return out
+        rows = s.scalars(select(TrackStateRow).where(TrackStateRow.substance_id.in_(list(target.substances))))
+        return current_of(s, {(r.substance_id, r.track): r for r in rows})
 
     def handle(self, capture: Capture) -> Outcome:
         """Preview one capture and append its JSON line."""

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import reading
-from monitor.assess import Current, Transition, mention_changes, transitions
+from monitor.assess import Transition, mention_changes, transitions
 from monitor.capture import Capture, CrawlPlan
 from monitor.diff import unified
 from monitor.errors import CheckFailed
@@ -35,7 +35,7 @@ from monitor.models import (
     TrackStateRow,
 )
 from monitor.parsers import DocumentMention, ParseResult
-from monitor.store import document_row, moves_on_absence, recent_hashes
+from monitor.store import current_of, document_row, moves_on_absence, recent_hashes
 from monitor.vocab import TRACK_NAMES, severity_for, state_label
 
 log = logging.getLogger("regwatch.process")
@@ -241,10 +241,7 @@ class Processor:
         s.flush()
         states = {(r.substance_id, r.track): r for r in s.scalars(select(TrackStateRow).where(
             TrackStateRow.substance_id.in_({k[0] for k in rows})))}
-        current: dict[tuple[str, str], Current] = {}
-        for k, v in states.items():
-            setter = s.get(ObservationRow, v.observation_id)
-            current[k] = Current(v.state, setter.detail if setter else {})
+        current = current_of(s, states)
         said: list[str] = []
         for tr in transitions(current, result.observations, baseline=not established):
             if not established and tr.kind == "status":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,7 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from monitor.models import DocumentRow, SnapshotRow, TrackStateRow
+from monitor.assess import Current
+from monitor.models import DocumentRow, ObservationRow, SnapshotRow, TrackStateRow
 from monitor.parsers import ParseResult
 
 UNIQUE = ["target_id", "url"]
@@ -50,3 +52,12 @@ def document_row(session: Session, target_id: str, url: str, now: datetime) -> D
             session.execute(sqlite_insert(DocumentRow).values(values).on_conflict_do_nothing(index_elements=UNIQUE))
         doc = session.scalars(query).one()
     return doc
+
+
+def current_of(s: Session, states: Mapping[tuple[str, str], TrackStateRow]) -> dict[tuple[str, str], Current]:
+    """Track states with the detail of the observation that set each (what assess.transitions compares)."""
+    out: dict[tuple[str, str], Current] = {}
+    for key, row in states.items():
+        setter = s.get(ObservationRow, row.observation_id)
+        out[key] = Current(row.state, setter.detail if setter else {})
+    return out
