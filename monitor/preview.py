@@ -128,8 +128,11 @@ class Previewer:
         rows = s.scalars(select(TrackStateRow).where(TrackStateRow.substance_id.in_(list(target.substances))))
         return current_of(s, {(r.substance_id, r.track): r for r in rows})
 
-    def handle(self, capture: Capture) -> Outcome:
-        """Preview one capture and append its JSON line."""
+    def flush(self) -> None:
+        """Nothing to write: a preview appends each capture's line as it comes."""
+
+    def handle(self, capture: Capture, batch: bool = False) -> Outcome:
+        """Preview one capture and append its JSON line (as it comes: `batch` changes nothing)."""
         target = self.targets[capture.target_id]
         try:
             with self.sessions() as s:

@@ -17,26 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import reading
-from monitor.assess import Transition, mention_changes, transitions
+from monitor.announce import announce_mentions, announce_transitions
 from monitor.capture import Capture, CrawlPlan
 from monitor.diff import unified
 from monitor.errors import CheckFailed
-from monitor.events import add_event
 from monitor.health import mark_failure, mark_success
 from monitor.matching import SubstanceMatcher
 from monitor.models import (
     ChangeRow,
     CheckRow,
     DocumentRow,
-    ObservationRow,
     SnapshotRow,
-    SubstanceRow,
     TargetRow,
-    TrackStateRow,
 )
 from monitor.parsers import DocumentMention, ParseResult
-from monitor.store import current_of, document_row, moves_on_absence, recent_hashes
-from monitor.vocab import TRACK_NAMES, severity_for, state_label
+from monitor.store import document_row, moves_on_absence, recent_hashes
+from monitor.unchanged import UnchangedBatch
 
 log = logging.getLogger("regwatch.process")
 
@@ -64,33 +60,61 @@ class Processor:
         self.substances = {s.id: s for s in plan.substances}
         self._inputs: dict[str, tuple[list[SubstanceMatcher], str]] = {}
         # Targets read successfully before this crawl: their new readings are news, not baselines.
+        self._matchers: dict[tuple[str, ...], list[SubstanceMatcher]] = {}
         with sessions() as s:
             self.established = {
                 t.id for t in s.scalars(select(TargetRow).where(TargetRow.id.in_(self.targets)))
                 if t.last_success_at is not None
             }
+            self.unchanged = UnchangedBatch.load(s, plan.targets)
 
-    def handle(self, capture: Capture) -> Outcome:
+    def handle(self, capture: Capture, batch: bool = False) -> Outcome:
         """Process one capture; never raises: a bad document is a failed check, and so is a bug
-        (logged with its traceback) so that the crawl goes on and the failure is visible."""
+        (logged with its traceback) so that the crawl goes on and the failure is visible.
+
+        With `batch`, a byte-identical capture is only queued: `flush` writes it."""
         try:
             try:
-                return self._handle(capture)
+                return self._handle(capture, batch)
             except IntegrityError:
                 # Another crawl wrote the same first row (a track state, a snapshot) between our
                 # read and our write; our transaction rolled back whole, so read again and redo it.
                 log.info("check %s %s raced another crawl; retrying once", capture.target_id, capture.url)
-                return self._handle(capture)
+                return self._handle(capture, batch=False)
         except Exception as exc:
             log.exception("processing %s %s failed", capture.target_id, capture.url)
             return self._failed(capture, f"internal error while processing: {exc.__class__.__name__}: {exc}"[:500])
 
-    def _handle(self, capture: Capture) -> Outcome:
+    def flush(self) -> None:
+        """Write the byte-identical captures queued so far (the pipeline calls this when it has
+        nothing else to do, and at the end of the crawl); any the database refuses, because their
+        document or target changed since the crawl started, go through the full path."""
+        seen = self.unchanged.take()
+        if not seen:
+            return
+        try:
+            with self.sessions.begin() as s:
+                refused = self.unchanged.write(s, seen, self.clock())
+        except Exception:
+            log.exception("recording %d unchanged checks at once failed; recording them one by one", len(seen))
+            refused = seen
+        for item in refused:
+            self.handle(item.capture)
+
+    def _handle(self, capture: Capture, batch: bool) -> Outcome:
         target = self.targets[capture.target_id]
         matchers, key = self._reading_inputs(target.id)
         reverted = False
-        if self._same_bytes(capture, key):
+        if batch and (known := self.unchanged.match(capture, key)) is not None:
             # Byte-identical to the body behind the current, already assessed snapshot.
+            self.unchanged.add(capture, known)
+            if self.unchanged.full:
+                self.flush()
+            log.info("check %s %s unchanged", capture.target_id, capture.url)
+            return Outcome(capture.target_id, capture.url, "unchanged")
+        # Checks are written in the order they were made: the queued ones first.
+        self.flush()
+        if self._same_bytes(capture, key):
             return self._store(capture, None, None, key, same_bytes=True)
         try:
             got = reading.read(capture, self.plan.max_body_bytes)
@@ -124,7 +148,10 @@ class Processor:
         cached = self._inputs.get(target_id)
         if cached is None:
             target = self.targets[target_id]
-            matchers = reading.matchers_for(target, self.substances)
+            # Compiled once per substance set: targets mostly watch the same few substances.
+            matchers = self._matchers.get(tuple(target.substances))
+            if matchers is None:
+                matchers = self._matchers[tuple(target.substances)] = reading.matchers_for(target, self.substances)
             cached = self._inputs[target_id] = (matchers, reading.assessed_key(target, matchers, self.substances))
         return cached
 
@@ -207,9 +234,10 @@ class Processor:
                 snap.assessed_key = key
                 # Readings from a target's first successful crawl are history (baselines), not news.
                 established = capture.target_id in self.established
-                events = self._assess(s, capture, snap, result, change, now, established)
+                events = announce_transitions(s, self.plan.channels, capture, snap, result, change, now, established)
                 if established:
-                    events += self._mentions(s, capture, old_mentions, list(result.mentions), change, now)
+                    events += announce_mentions(s, self.plan.channels, capture, old_mentions, list(result.mentions),
+                                              change, now)
             s.add(CheckRow(
                 target_id=capture.target_id, document_id=doc.id, url=capture.url, started_at=capture.started_at,
                 duration_ms=capture.duration_ms, http_status=capture.status, outcome=outcome,
@@ -226,71 +254,3 @@ class Processor:
         log.info("check %s %s %s%s", capture.target_id, capture.url, outcome,
                  "".join(f"; {e}" for e in events))
         return Outcome(capture.target_id, capture.url, outcome, None, tuple(events))
-
-    def _assess(self, s: Session, capture: Capture, snap: SnapshotRow, result: ParseResult,
-                change: ChangeRow | None, now: datetime, established: bool) -> list[str]:
-        rows: dict[tuple[str, str], ObservationRow] = {}
-        for obs in result.observations:
-            row = ObservationRow(
-                snapshot_id=snap.id, target_id=capture.target_id, substance_id=obs.substance, track=obs.track,
-                state=obs.state, detail=dict(obs.detail), evidence=obs.evidence, url=capture.final_url,
-                observed_at=capture.started_at,
-            )
-            s.add(row)
-            rows.setdefault((obs.substance, obs.track), row)
-        s.flush()
-        states = {(r.substance_id, r.track): r for r in s.scalars(select(TrackStateRow).where(
-            TrackStateRow.substance_id.in_({k[0] for k in rows})))}
-        current = current_of(s, states)
-        said: list[str] = []
-        for tr in transitions(current, result.observations, baseline=not established):
-            if not established and tr.kind == "status":
-                # A target's first reading (new, or re-pointed by an edit: monitor/target_ops.py)
-                # is history, not news: a state differing from another source's is a baseline.
-                tr = Transition("baseline", tr.observation, tr.old_state)
-            obs, row = tr.observation, rows[tr.key]
-            state_row = states.get(tr.key)
-            if state_row is None:
-                s.add(TrackStateRow(substance_id=obs.substance, track=obs.track, state=obs.state,
-                                    since=capture.started_at, observation_id=row.id, updated_at=now))
-            else:
-                state_row.state, state_row.since, state_row.observation_id, state_row.updated_at = (
-                    obs.state, capture.started_at, row.id, now)
-            sub = s.get(SubstanceRow, obs.substance)
-            name = sub.name if sub else obs.substance
-            new_words = state_label(obs.track, obs.state)
-            if tr.kind == "baseline":
-                summary = f"{name}: first reading of {TRACK_NAMES[obs.track]}: {new_words}"
-                if tr.old_state:
-                    summary += f" (was {state_label(obs.track, tr.old_state)})"
-                severity = "info"
-            else:
-                summary = f"{name}: {state_label(obs.track, tr.old_state)} → {new_words}" if tr.old_state \
-                    else f"{name}: {new_words}"
-                severity = severity_for(obs.track, obs.state)
-            add_event(
-                s, self.plan.channels, now, kind=tr.kind, severity=severity, summary=summary,
-                observed_at=capture.started_at, substance_id=obs.substance, track=obs.track,
-                from_state=tr.old_state, to_state=obs.state, evidence=obs.evidence, url=capture.final_url,
-                target_id=capture.target_id, change_id=change.id if change else None, observation_id=row.id,
-            )
-            said.append(f"{tr.kind} {obs.substance} {obs.track} {tr.old_state or '-'} → {obs.state}")
-        return said
-
-    def _mentions(self, s: Session, capture: Capture, old: list[DocumentMention], new: list[DocumentMention],
-                  change: ChangeRow | None, now: datetime) -> list[str]:
-        said: list[str] = []
-        for mc in mention_changes(old, new):
-            m = mc.mention
-            sub = s.get(SubstanceRow, m.substance)
-            name = sub.name if sub else m.substance
-            where = m.title or capture.final_url
-            verb = {"appeared": "named in", "changed": "wording changed in", "removed": "no longer named in"}[mc.change]
-            add_event(
-                s, self.plan.channels, now, kind="document", severity="medium" if mc.change != "removed" else "info",
-                summary=f"{name}: {verb} {where}", observed_at=capture.started_at, substance_id=m.substance,
-                evidence=m.quote, url=capture.final_url, target_id=capture.target_id,
-                change_id=change.id if change else None,
-            )
-            said.append(f"document {m.substance} {mc.change} {m.ref}")
-        return said

@@ -15,7 +15,7 @@ from monitor.crawl import load_plan
 from monitor.db import make_engine
 from monitor.errors import CrawlError
 from monitor.preview import Previewer
-from monitor.process import Processor
+from monitor.process import Outcome, Processor
 
 
 def _now() -> datetime:
@@ -30,6 +30,9 @@ class CapturePipeline:
         self.plan_path = plan_path
         self.processor: Processor | Previewer | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-process")
+        # Captures handed to the worker and captures it has finished, each counted by one thread.
+        self.submitted = 0
+        self.finished = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CapturePipeline:
@@ -52,12 +55,24 @@ class CapturePipeline:
         self.processor = Processor(plan, sessions, _now)
 
     def close_spider(self) -> None:
+        if self.processor is not None:
+            self.executor.submit(self.processor.flush).result()
         self.executor.shutdown(wait=True)
+
+    def _process(self, processor: Processor | Previewer, capture: Capture) -> Outcome:
+        outcome = processor.handle(capture, batch=True)
+        self.finished += 1
+        if self.finished == self.submitted:
+            # Nothing else queued: write what the processor batched (unchanged checks) now
+            # rather than let it wait for a busier moment.
+            processor.flush()
+        return outcome
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Capture) and self.processor is not None:
             loop = asyncio.get_running_loop()
-            outcome = await loop.run_in_executor(self.executor, self.processor.handle, item)
+            self.submitted += 1
+            outcome = await loop.run_in_executor(self.executor, self._process, self.processor, item)
             if outcome.needs_confirmation and self.crawler.spider is not None:
                 self.crawler.engine.crawl(self.crawler.spider.confirm_request(item))  # type: ignore[union-attr]
         return item
