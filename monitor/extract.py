@@ -77,11 +77,30 @@ def sniff(body: bytes) -> str:
     return "text"
 
 
-def _walk(el: Any, out: list[str]) -> None:
+def _text_of(el: Any) -> str:
     """Text of `el` with a line break around block elements and " | " after table cells.
 
-    Iterative, so deeply nested markup cannot exhaust the stack.
+    The breaks and bars are written into the tree's own text and tails (it is ours, parsed for
+    this call), then libxml2 serializes the text in C: walking every node in Python cost ~2 ms
+    of a 60 KB page. The output is the same, character for character, as the walk it replaced.
     """
+    for node in el.iter(*_BLOCK_TAGS, "td", "th"):
+        block = node.tag in _BLOCK_TAGS
+        if block:
+            node.text = "\n" + (node.text or "")
+        if node is not el:
+            node.tail = ("\n" if block else " | ") + (node.tail or "")
+    text: str = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+    if el.tag in _BLOCK_TAGS:
+        text += "\n"
+    elif el.tag in ("td", "th"):
+        text += " | "
+    return text
+
+
+def _walk(el: Any, out: list[str]) -> None:
+    """`_text_of` node by node in Python, for the trees libxml2 will not take text back into
+    (control characters in the text). Iterative, so deep nesting cannot exhaust the stack."""
     stack: list[tuple[Any, bool]] = [(el, False)]
     while stack:
         node, closing = stack.pop()
@@ -119,6 +138,16 @@ def _html(body: bytes) -> Extracted:
     else:
         found = root.find(".//title")
         title = found.text_content().strip() if found is not None else ""
+    try:
+        return Extracted("html", title, _text_of(_main(root)))
+    except ValueError:  # control characters: the tree is half-marked, so parse it again
+        out: list[str] = []
+        _walk(_main(lxml.html.document_fromstring(markup.replace("\x00", ""))), out)
+        return Extracted("html", title, "".join(out))
+
+
+def _main(root: Any) -> Any:
+    """The page's main content with the chrome dropped (or the whole body, or the root)."""
     for node in _CHROME_XPATH(root):
         if node.getparent() is not None:
             node.drop_tree()
@@ -127,9 +156,7 @@ def _html(body: bytes) -> Extracted:
         main = next(root.iter("article"), None)
     if main is None:
         main = root.find("body")
-    out: list[str] = []
-    _walk(main if main is not None else root, out)
-    return Extracted("html", title, "".join(out))
+    return main if main is not None else root
 
 
 def _pdf(body: bytes) -> Extracted:

@@ -94,6 +94,22 @@ def test_real_content_page_is_accepted_and_chrome_is_dropped() -> None:
     assert "official website" not in text and "Content current as of" not in text
 
 
+HTML_TEXT = [
+    # (main content markup, extracted text): blocks on their own lines, cells closed by " | ".
+    ("<p>a<!-- c -->b<?pi x?>c</p>", "\nabc\n"),
+    ("<table><tr><td>1</td><td>2<br>3</td></tr></table>t", "\n\n1 | 2\n\n3 | \n\nt"),
+    ("<ul><li>q<ul><li>w</li></ul>e</li></ul>", "\n\nq\n\nw\n\ne\n\n"),
+    # Control characters: libxml2 refuses them back into the tree; the Python walk takes over.
+    ("<p>a\x0bb</p><td>x\x01</td>", "\na\x0bb\nx\x01 | "),
+]
+
+
+@pytest.mark.parametrize(("markup", "text"), HTML_TEXT)
+def test_html_text_keeps_lines_and_cells(markup: str, text: str) -> None:
+    body = f"<html><body><main>{markup}</main></body></html>".encode()
+    assert extract(body).text == text
+
+
 def _obs(track: str, state: str, date: str = "") -> Observation:
     return Observation("ta1", track, state, "evidence", {"date": date} if date else {})
 
