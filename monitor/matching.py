@@ -12,6 +12,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu",
@@ -37,17 +38,21 @@ class Folded:
         self.text = text
         # The original text mapped one character for one, in which the tokens are found again.
         self._mapped = mapped
-        self._pieces: tuple[list[str], list[str]] | None = None
+        self._starts: list[int] | None = None
+        self._greek: set[int] = set()
 
     def source(self, at: int) -> int:
         """The original offset of folded character `at` (a letter or a digit, not a separating space)."""
-        if self._pieces is None:
-            # Split on the first mention only (most texts fold and match nothing), and in C.
-            self._pieces = _TOKEN.split(self._mapped), _TOKEN.findall(self._mapped)
-        gaps, tokens = self._pieces
-        k = self.text.count(" ", 0, at)
-        begin = sum(map(len, gaps[:k + 1])) + sum(map(len, tokens[:k]))
-        if tokens[k] in _SPELLED:
+        if self._starts is None:
+            # Built on the first mention only (most texts fold and match nothing), in C: token k
+            # starts after the gaps and tokens before it (gap 0, token 0, gap 1, token 1, ...).
+            gaps, tokens = _TOKEN.split(self._mapped), _TOKEN.findall(self._mapped)
+            ends = list(accumulate(chain.from_iterable(zip(map(len, gaps), map(len, tokens), strict=False))))
+            self._starts = ends[0::2]
+            self._greek = {k for k, t in enumerate(tokens) if t in _SPELLED} if not self._mapped.isascii() else set()
+        token = self.text.count(" ", 0, at)
+        begin = self._starts[token]
+        if token in self._greek:
             return begin  # a spelled-out Greek letter: all of it comes from one character
         return begin + at - (self.text.rfind(" ", 0, at) + 1)
 

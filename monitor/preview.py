@@ -131,8 +131,14 @@ class Previewer:
     def flush(self) -> None:
         """Nothing to write: a preview appends each capture's line as it comes."""
 
-    def handle(self, capture: Capture, batch: bool = False) -> Outcome:
-        """Preview one capture and append its JSON line (as it comes: `batch` changes nothing)."""
+    def close(self) -> None:
+        """Nothing to stop: a preview reads inline."""
+
+    def read_ahead(self, capture: Capture) -> None:
+        """A preview reads inline (a handful of captures)."""
+
+    def handle(self, capture: Capture, batch: bool = False, ahead: object = None) -> Outcome:
+        """Preview one capture and append its JSON line (as it comes: `batch` and `ahead` change nothing)."""
         target = self.targets[capture.target_id]
         try:
             with self.sessions() as s:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from monitor.models import (
     TargetRow,
 )
 from monitor.parsers import DocumentMention, ParseResult
+from monitor.readahead import ReadAhead, auto_workers
 from monitor.store import document_row, moves_on_absence, recent_hashes
 from monitor.unchanged import UnchangedBatch
 
@@ -67,15 +69,18 @@ class Processor:
                 if t.last_success_at is not None
             }
             self.unchanged = UnchangedBatch.load(s, plan.targets)
+        self.ahead = ReadAhead(auto_workers(plan.read_workers), plan.max_body_bytes)
 
-    def handle(self, capture: Capture, batch: bool = False) -> Outcome:
+    def handle(self, capture: Capture, batch: bool = False,
+               ahead: Future[reading.Reading | None] | None = None) -> Outcome:
         """Process one capture; never raises: a bad document is a failed check, and so is a bug
         (logged with its traceback) so that the crawl goes on and the failure is visible.
 
-        With `batch`, a byte-identical capture is only queued: `flush` writes it."""
+        With `batch`, a byte-identical capture is only queued: `flush` writes it. `ahead` is
+        the capture's reading started by `read_ahead`."""
         try:
             try:
-                return self._handle(capture, batch)
+                return self._handle(capture, batch, ahead)
             except IntegrityError:
                 # Another crawl wrote the same first row (a track state, a snapshot) between our
                 # read and our write; our transaction rolled back whole, so read again and redo it.
@@ -84,6 +89,20 @@ class Processor:
         except Exception as exc:
             log.exception("processing %s %s failed", capture.target_id, capture.url)
             return self._failed(capture, f"internal error while processing: {exc.__class__.__name__}: {exc}"[:500])
+        finally:
+            self.ahead.release(ahead)
+
+    def read_ahead(self, capture: Capture) -> Future[reading.Reading | None] | None:
+        """Start reading a capture in a worker process, unless it is byte-identical to its last
+        version (then nothing needs reading); pass the result to `handle`."""
+        if self.unchanged.match(capture, self._reading_inputs(capture.target_id)[1]) is not None:
+            return None
+        return self.ahead.submit(capture)
+
+    def close(self) -> None:
+        """Write what is queued and stop the reading workers (end of the crawl)."""
+        self.flush()
+        self.ahead.close()
 
     def flush(self) -> None:
         """Write the byte-identical captures queued so far (the pipeline calls this when it has
@@ -101,7 +120,7 @@ class Processor:
         for item in refused:
             self.handle(item.capture)
 
-    def _handle(self, capture: Capture, batch: bool) -> Outcome:
+    def _handle(self, capture: Capture, batch: bool, ahead: Future[reading.Reading | None] | None = None) -> Outcome:
         target = self.targets[capture.target_id]
         matchers, key = self._reading_inputs(target.id)
         reverted = False
@@ -117,7 +136,7 @@ class Processor:
         if self._same_bytes(capture, key):
             return self._store(capture, None, None, key, same_bytes=True)
         try:
-            got = reading.read(capture, self.plan.max_body_bytes)
+            got = self.ahead.result(ahead, capture)
             result: ParseResult | None = None
             if got is not None:
                 with self.sessions() as s:

@@ -86,6 +86,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds one HTTP request may take."),
     Setting("REGWATCH_CONCURRENCY_PER_DOMAIN", "2", _int,
             "Concurrent requests per domain. Keep 1-2 for fda.gov; benchmarks on one loopback host raise it."),
+    Setting("REGWATCH_READ_WORKERS", "0", _int,
+            "Processes that read (extract, normalize) changed captures beside the crawl: 0 = one per core "
+            "but one (at most 4), a negative value = read in the crawl's own thread."),
     Setting("REGWATCH_DOWNLOAD_DELAY", "1.0", _float,
             "Minimum seconds between requests to one domain (AutoThrottle starts here)."),
     Setting("REGWATCH_FAILURE_THRESHOLD", "3", _int,
@@ -127,6 +130,7 @@ class Settings:
     crawl_timeout: int
     fetch_timeout: int
     concurrency_per_domain: int
+    read_workers: int
     download_delay: float
     failure_threshold: int
     max_body_bytes: int
@@ -179,6 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         crawl_timeout=max(1, _value(env, "REGWATCH_CRAWL_TIMEOUT")),
         fetch_timeout=max(1, _value(env, "REGWATCH_FETCH_TIMEOUT")),
         concurrency_per_domain=_value(env, "REGWATCH_CONCURRENCY_PER_DOMAIN"),
+        read_workers=_value(env, "REGWATCH_READ_WORKERS"),
         download_delay=_value(env, "REGWATCH_DOWNLOAD_DELAY"),
         failure_threshold=max(1, _value(env, "REGWATCH_FAILURE_THRESHOLD")),
         max_body_bytes=_value(env, "REGWATCH_MAX_BODY_BYTES"),

@@ -103,7 +103,8 @@ def claim(rt: Runtime, now: datetime, target_ids: Sequence[str] | None) -> Crawl
         database_url=st.database_url, tick_started_at=now.isoformat(), targets=planned, substances=substances,
         channels=list(rt.channels.routing), failure_threshold=st.failure_threshold,
         max_body_bytes=st.max_body_bytes, fetch_timeout=st.fetch_timeout,
-        concurrency_per_domain=st.concurrency_per_domain, download_delay=st.download_delay,
+        concurrency_per_domain=st.concurrency_per_domain, read_workers=st.read_workers,
+        download_delay=st.download_delay,
         user_agent=f"regwatch/0.1 (+{st.contact_url})", allow_private_hosts=st.allow_private_hosts,
         allowed_domains=domains, log_level="INFO",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from monitor.db import make_engine
 from monitor.errors import CrawlError
 from monitor.preview import Previewer
 from monitor.process import Outcome, Processor
+from monitor.reading import Reading
 
 
 def _now() -> datetime:
@@ -56,11 +57,12 @@ class CapturePipeline:
 
     def close_spider(self) -> None:
         if self.processor is not None:
-            self.executor.submit(self.processor.flush).result()
+            self.executor.submit(self.processor.close).result()
         self.executor.shutdown(wait=True)
 
-    def _process(self, processor: Processor | Previewer, capture: Capture) -> Outcome:
-        outcome = processor.handle(capture, batch=True)
+    def _process(self, processor: Processor | Previewer, capture: Capture,
+                 ahead: Future[Reading | None] | None) -> Outcome:
+        outcome = processor.handle(capture, batch=True, ahead=ahead)
         self.finished += 1
         if self.finished == self.submitted:
             # Nothing else queued: write what the processor batched (unchanged checks) now
@@ -72,7 +74,9 @@ class CapturePipeline:
         if isinstance(item, Capture) and self.processor is not None:
             loop = asyncio.get_running_loop()
             self.submitted += 1
-            outcome = await loop.run_in_executor(self.executor, self._process, self.processor, item)
+            # Reading starts now, in a worker process, while earlier captures are still being stored.
+            ahead = self.processor.read_ahead(item)
+            outcome = await loop.run_in_executor(self.executor, self._process, self.processor, item, ahead)
             if outcome.needs_confirmation and self.crawler.spider is not None:
                 self.crawler.engine.crawl(self.crawler.spider.confirm_request(item))  # type: ignore[union-attr]
         return item

@@ -140,7 +140,7 @@ def _fold_by_character(text: str) -> tuple[str, list[int]]:
 
 
 _TEXTISH = st.text(alphabet=st.sampled_from(
-    list("Thymosin alpha-1 αβΑΒμ TA1 Zadaxin® thymalfasin (503A) 1-2, é É ñ ü ² ½ ٣ ß İ \n\t_.;") + ["\ue000", "ﬁ"]),
+    [*"Thymosin alpha-1 αβΑΒμ TA1 Zadaxin® thymalfasin (503A) 1-2, é É ñ ü ² ½ ٣ ß İ \n\t_.;", "\ue000", "ﬁ"]),
     max_size=80)
 
 
