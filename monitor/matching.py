@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu",
@@ -29,6 +30,8 @@ _SPELLED = {chr(0xE000 + i): _GREEK[g] for i, g in enumerate(_GREEK)}
 _SPELL = {ord(k): v for k, v in _SPELLED.items()}
 _TOKEN = re.compile("\\d+|[^\\W\\d_]+|[\ue000-\ue0ff]")
 _CHAR_CACHE: dict[str, str] = {}
+# Offsets looked up by counting before a text's tokens are indexed (an index costs ~50 lookups).
+_FEW_LOOKUPS = 16
 
 
 class Folded:
@@ -38,23 +41,37 @@ class Folded:
         self.text = text
         # The original text mapped one character for one, in which the tokens are found again.
         self._mapped = mapped
-        self._starts: list[int] | None = None
+        self._lookups = 0
+        self._starts: list[int] = []
+        self._words: list[int] = []
         self._greek: set[int] = set()
 
     def source(self, at: int) -> int:
         """The original offset of folded character `at` (a letter or a digit, not a separating space)."""
-        if self._starts is None:
-            # Built on the first mention only (most texts fold and match nothing), in C: token k
-            # starts after the gaps and tokens before it (gap 0, token 0, gap 1, token 1, ...).
-            gaps, tokens = _TOKEN.split(self._mapped), _TOKEN.findall(self._mapped)
-            ends = list(accumulate(chain.from_iterable(zip(map(len, gaps), map(len, tokens), strict=False))))
-            self._starts = ends[0::2]
-            self._greek = {k for k, t in enumerate(tokens) if t in _SPELLED} if not self._mapped.isascii() else set()
-        token = self.text.count(" ", 0, at)
-        begin = self._starts[token]
+        self._lookups += 1
+        if self._lookups <= _FEW_LOOKUPS:
+            # A mention or two (the usual case): find the token by counting, all in C.
+            token = self.text.count(" ", 0, at)
+            found = next(islice(_TOKEN.finditer(self._mapped), token, None))
+            if found.group() in _SPELLED:
+                return found.start()  # a spelled-out Greek letter: all of it comes from one character
+            return found.start() + at - (self.text.rfind(" ", 0, at) + 1)
+        if not self._starts:
+            self._index()
+        token = bisect_right(self._words, at) - 1
         if token in self._greek:
-            return begin  # a spelled-out Greek letter: all of it comes from one character
-        return begin + at - (self.text.rfind(" ", 0, at) + 1)
+            return self._starts[token]
+        return self._starts[token] + at - self._words[token]
+
+    def _index(self) -> None:
+        """Every token's start in the map and in the folded text, for texts with many mentions.
+        Token k starts after the gaps and tokens before it (gap 0, token 0, gap 1, token 1, ...)."""
+        gaps, tokens = _TOKEN.split(self._mapped), _TOKEN.findall(self._mapped)
+        ends = list(accumulate(chain.from_iterable(zip(map(len, gaps), map(len, tokens), strict=False))))
+        self._starts = ends[0::2]
+        # Tokens are joined by one space; a spelled-out Greek letter is longer than its sentinel.
+        self._words = [0, *accumulate(len(_SPELLED.get(t, t)) + 1 for t in tokens)][:-1]
+        self._greek = {k for k, t in enumerate(tokens) if t in _SPELLED} if not self._mapped.isascii() else set()
 
 
 def _fold_char(raw: str) -> str:

@@ -72,7 +72,7 @@ class Processor:
         self.ahead = ReadAhead(auto_workers(plan.read_workers), plan.max_body_bytes)
 
     def handle(self, capture: Capture, batch: bool = False,
-               ahead: Future[reading.Reading | None] | None = None) -> Outcome:
+               ahead: Future[reading.Early] | None = None) -> Outcome:
         """Process one capture; never raises: a bad document is a failed check, and so is a bug
         (logged with its traceback) so that the crawl goes on and the failure is visible.
 
@@ -92,12 +92,15 @@ class Processor:
         finally:
             self.ahead.release(ahead)
 
-    def read_ahead(self, capture: Capture) -> Future[reading.Reading | None] | None:
-        """Start reading a capture in a worker process, unless it is byte-identical to its last
-        version (then nothing needs reading); pass the result to `handle`."""
-        if self.unchanged.match(capture, self._reading_inputs(capture.target_id)[1]) is not None:
+    def read_ahead(self, capture: Capture) -> Future[reading.Early] | None:
+        """Start reading (and parsing, if its text is new) a capture in a worker process, unless
+        it is byte-identical to its last version; pass the result to `handle`."""
+        matchers, key = self._reading_inputs(capture.target_id)
+        if self.unchanged.match(capture, key) is not None:
             return None
-        return self.ahead.submit(capture)
+        known = self.unchanged.known.get((capture.target_id, capture.url))
+        return self.ahead.submit(capture, self.targets[capture.target_id], matchers,
+                                 known.content_hash if known is not None and known.assessed_key == key else None)
 
     def close(self) -> None:
         """Write what is queued and stop the reading workers (end of the crawl)."""
@@ -120,7 +123,7 @@ class Processor:
         for item in refused:
             self.handle(item.capture)
 
-    def _handle(self, capture: Capture, batch: bool, ahead: Future[reading.Reading | None] | None = None) -> Outcome:
+    def _handle(self, capture: Capture, batch: bool, ahead: Future[reading.Early] | None = None) -> Outcome:
         target = self.targets[capture.target_id]
         matchers, key = self._reading_inputs(target.id)
         reverted = False
@@ -136,7 +139,8 @@ class Processor:
         if self._same_bytes(capture, key):
             return self._store(capture, None, None, key, same_bytes=True)
         try:
-            got = self.ahead.result(ahead, capture)
+            early = self.ahead.result(ahead, capture)
+            got = early.reading
             result: ParseResult | None = None
             if got is not None:
                 with self.sessions() as s:
@@ -149,7 +153,8 @@ class Processor:
                                          or prev.assessed_key != key):
                         metrics = prev.metrics if prev is not None else {}
                         confirmed = doc is not None and doc.suspect_hash == got.content_hash
-                        result = reading.parse(target, got.document, matchers, metrics, accept_drop=confirmed)
+                        result = reading.parse(target, got.document, matchers, metrics, accept_drop=confirmed,
+                                               early=early)
                     if result is not None and not capture.confirming and moves_on_absence(s, result):
                         # A reading that rests on the substance being absent is only announced when
                         # an immediate second fetch says the same (a half-served page says nothing).

@@ -16,20 +16,24 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from monitor import reading
-from monitor.capture import Capture
+from monitor.capture import Capture, PlanTarget
+from monitor.matching import SubstanceMatcher
 
 log = logging.getLogger("regwatch.readahead")
 
 # Workers when REGWATCH_READ_WORKERS is 0 ("auto"): one core is left to the reactor and the
 # database thread; a 1-core machine reads inline.
 MAX_AUTO_WORKERS = 4
-# Readings started and not yet taken: each holds a body and its text, so memory stays bounded
-# when storing lags (beyond this, the processing thread reads the capture itself).
-MAX_AHEAD = 64
+# Readings started and not yet released: each holds a body and its text, so memory stays
+# bounded when storing lags (later captures wait their turn to be read).
+MAX_AHEAD = 32
 
 
 def auto_workers(setting: int) -> int:
@@ -41,31 +45,66 @@ def auto_workers(setting: int) -> int:
     return max(0, min(MAX_AUTO_WORKERS, (os.cpu_count() or 1) - 1))
 
 
+
+
+# What a worker needs besides the size limit: the capture, its target, matchers, known text hash.
+Job = tuple[Capture, PlanTarget, Sequence[SubstanceMatcher], str | None]
+
+
 class ReadAhead:
-    """A process pool reading captures (reading.read), or nothing at all when `workers` is 0."""
+    """A process pool reading captures (reading.read), or nothing at all when `workers` is 0.
+
+    Readings are started in crawl order while fewer than MAX_AHEAD are outstanding; the others
+    wait in a queue and start as the processing thread releases earlier ones, so the workers
+    stay busy on exactly the captures the processing thread needs next.
+    """
 
     def __init__(self, workers: int, max_body_bytes: int):
         self.max_body_bytes = max_body_bytes
         # spawn, not fork: the crawl child has threads (reactor, processing) whose locks a fork copies.
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) \
             if workers > 0 else None
-        # Each counted by one thread only (the crawl's, the processing thread's): no lock needed.
-        self.started = 0
-        self.taken = 0
+        self.lock = threading.Lock()  # submit runs in the crawl's thread, release in the processing thread
+        self.outstanding = 0
+        self.waiting: deque[tuple[Job, Future[reading.Early]]] = deque()
 
-    def submit(self, capture: Capture) -> Future[reading.Reading | None] | None:
-        """Start reading `capture` in a worker; None when there is no pool (read inline later)."""
-        if self.pool is None or capture.error or capture.status is None or self.started - self.taken >= MAX_AHEAD:
+    def submit(self, capture: Capture, target: PlanTarget, matchers: Sequence[SubstanceMatcher],
+               known_hash: str | None) -> Future[reading.Early] | None:
+        """A future of `capture`'s reading (reading.read_early); None when there is no pool (it is
+        read inline later)."""
+        if self.pool is None or capture.error or capture.status is None:
             return None
+        future: Future[reading.Early] = Future()
+        with self.lock:
+            self.outstanding += 1
+            if self.waiting or self.outstanding - len(self.waiting) > MAX_AHEAD:
+                self.waiting.append(((capture, target, matchers, known_hash), future))
+                return future
+        self._start((capture, target, matchers, known_hash), future)
+        return future
+
+    def _start(self, job: Job, future: Future[reading.Early]) -> None:
+        pool = self.pool
+        if pool is None or not future.set_running_or_notify_cancel():
+            if pool is None and not future.done():
+                future.set_exception(BrokenProcessPool("no reading workers"))
+            return
         try:
-            future = self.pool.submit(reading.read, capture, self.max_body_bytes)
-            self.started += 1
-            return future
-        except (BrokenProcessPool, RuntimeError):
-            self._broken()
-            return None
+            work = pool.submit(reading.read_early, job[0], self.max_body_bytes, *job[1:])
+        except (BrokenProcessPool, RuntimeError) as exc:
+            future.set_exception(BrokenProcessPool(str(exc)))
+            return
 
-    def result(self, future: Future[reading.Reading | None] | None, capture: Capture) -> reading.Reading | None:
+        def done(w: Future[reading.Early]) -> None:
+            exc = w.exception()
+            if exc is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(w.result())
+
+        work.add_done_callback(done)
+
+    def result(self, future: Future[reading.Early] | None, capture: Capture) -> reading.Early:
         """The reading of `capture`: the worker's, or read here when there was none or the pool broke.
         A CheckFailed raised in the worker is raised here, as an inline read would."""
         if future is not None:
@@ -73,13 +112,22 @@ class ReadAhead:
                 return future.result()
             except BrokenProcessPool:
                 self._broken()
-        return reading.read(capture, self.max_body_bytes)
+        return reading.Early(reading.read(capture, self.max_body_bytes))
 
-    def release(self, future: Future[reading.Reading | None] | None) -> None:
-        """The processing thread is done with a capture (whether it needed the reading or not)."""
-        if future is not None:
-            future.cancel()  # a reading nobody will take: spare the worker (no-op once started)
-            self.taken += 1
+    def release(self, future: Future[reading.Early] | None) -> None:
+        """The processing thread is done with a capture (whether it needed the reading or not):
+        a reading nobody will take is cancelled, and the next waiting one starts."""
+        if future is None:
+            return
+        cancelled = future.cancel()  # a reading nobody will take (a no-op once started)
+        with self.lock:
+            self.outstanding -= 1
+            if cancelled and any(f is future for _, f in self.waiting):
+                self.waiting = deque((c, f) for c, f in self.waiting if f is not future)
+            nxt = self.waiting.popleft() if self.waiting and self.outstanding - len(self.waiting) < MAX_AHEAD \
+                else None
+        if nxt is not None:
+            self._start(*nxt)
 
     def _broken(self) -> None:
         if self.pool is not None:

@@ -75,16 +75,51 @@ class MetricDrop(DocumentInvalid):
     """A parser metric fell by more than half: refused until the same content is seen again."""
 
 
+@dataclass(frozen=True)
+class Early:
+    """A capture read (and, when its text is new, parsed) before its turn to be stored."""
+
+    reading: Reading | None
+    parsed: ParseResult | None = None
+    # What the parser raised instead (re-raised when the reading turns out to need parsing).
+    parse_error: Exception | None = None
+
+
+def read_early(capture: Capture, max_body_bytes: int, target: PlanTarget, matchers: Sequence[SubstanceMatcher],
+               known_hash: str | None) -> Early:
+    """`read`, then the target's parser unless the text is the known one (`known_hash`): the
+    part of processing that needs no database, run in a worker process (monitor/readahead.py)."""
+    got = read(capture, max_body_bytes)
+    if got is None or got.content_hash == known_hash:
+        return Early(got)
+    try:
+        return Early(got, run_parser(target, got.document, matchers))
+    except Exception as exc:  # raised in the processing thread if the parse is needed there
+        return Early(got, None, exc)
+
+
+def run_parser(target: PlanTarget, doc: Document, matchers: Sequence[SubstanceMatcher]) -> ParseResult:
+    """The target's parser on a document, with its options."""
+    spec = PARSERS[target.parser]
+    return spec.func(doc, matchers, spec.options.model_validate(dict(target.options)))
+
+
 def parse(target: PlanTarget, doc: Document, matchers: Sequence[SubstanceMatcher],
-          previous_metrics: Mapping[str, int], accept_drop: bool = False) -> ParseResult:
-    """Run the target's parser and compare its metrics with the previous snapshot's.
+          previous_metrics: Mapping[str, int], accept_drop: bool = False, early: Early | None = None) -> ParseResult:
+    """Run the target's parser (or take `early`'s result for this document) and compare its
+    metrics with the previous snapshot's.
 
     A sharp drop is refused once (a half-served document looks exactly like that); when
     the next check brings the same content, `accept_drop` lets it through.
     """
-    spec = PARSERS[target.parser]
-    options = spec.options.model_validate(dict(target.options))
-    result = spec.func(doc, matchers, options)
+    if early is not None and early.reading is not None and early.reading.document is doc \
+            and (early.parsed is not None or early.parse_error is not None):
+        if early.parse_error is not None:
+            raise early.parse_error
+        assert early.parsed is not None
+        result = early.parsed
+    else:
+        result = run_parser(target, doc, matchers)
     for name, old in previous_metrics.items():
         new = result.metrics.get(name)
         if new is not None and old > 0 and new < old * MIN_METRIC_RATIO and not accept_drop:

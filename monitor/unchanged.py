@@ -36,6 +36,8 @@ class Known:
     snapshot_id: int
     raw_sha256: str
     assessed_key: str | None
+    # The snapshot's text hash: a worker does not parse a text already read (monitor/readahead.py).
+    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,11 @@ class UnchangedBatch:
         planned = {t.id: t for t in targets}
         ids = list(planned)
         known = {
-            (r.target_id, r.url): Known(r.id, r.current_snapshot_id, r.last_raw_sha256, r.assessed_key)
+            (r.target_id, r.url): Known(r.id, r.current_snapshot_id, r.last_raw_sha256, r.assessed_key,
+                                        r.content_hash)
             for r in s.execute(
                 select(DocumentRow.target_id, DocumentRow.url, DocumentRow.id, DocumentRow.current_snapshot_id,
-                       DocumentRow.last_raw_sha256, SnapshotRow.assessed_key)
+                       DocumentRow.last_raw_sha256, SnapshotRow.assessed_key, SnapshotRow.content_hash)
                 .join(SnapshotRow, SnapshotRow.id == DocumentRow.current_snapshot_id)
                 .where(DocumentRow.target_id.in_(ids), DocumentRow.last_raw_sha256.is_not(None)))
         }

@@ -16,7 +16,7 @@ from monitor.db import make_engine
 from monitor.errors import CrawlError
 from monitor.preview import Previewer
 from monitor.process import Outcome, Processor
-from monitor.reading import Reading
+from monitor.reading import Early
 
 
 def _now() -> datetime:
@@ -61,7 +61,7 @@ class CapturePipeline:
         self.executor.shutdown(wait=True)
 
     def _process(self, processor: Processor | Previewer, capture: Capture,
-                 ahead: Future[Reading | None] | None) -> Outcome:
+                 ahead: Future[Early] | None) -> Outcome:
         outcome = processor.handle(capture, batch=True, ahead=ahead)
         self.finished += 1
         if self.finished == self.submitted:
