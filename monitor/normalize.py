@@ -32,11 +32,18 @@ NOISE_INLINE: tuple[re.Pattern[str], ...] = (
 # A label whose date FDA's templates put on the next line ("Content current as of:" / "04/22/2026").
 _DATE_LABEL = re.compile(r"^(content current as of|last updated|updated):?$", re.I)
 _DATE_ONLY = re.compile(rf"^{_DATE}$", re.I)
-_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACES = r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]"
+# Runs that need rewriting as one space: two or more spaces, or any other space character (a
+# single plain space, most of them, is left alone: ~8,000 fewer replacements per FDA page).
+_WS = re.compile(rf"(?: {_SPACES}|[\t\u00a0\u2000-\u200b\u202f\u205f\u3000]){_SPACES}*")
 # The same patterns, one pass per line instead of one per pattern (normalizing was the largest
 # cost of reading a page after folding): whole-line noise as one alternation, and the inline
 # pattern only on lines that can hold it (each starts with "updated").
-_NOISE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in NOISE_LINES), re.I)
+# A pattern "^.*X.*$" is searched for X instead: matched as written, `.*` backtracks over every
+# character of every line.
+_ANYWHERE = [p.pattern[3:-3] for p in NOISE_LINES if p.pattern.startswith("^.*") and p.pattern.endswith(".*$")]
+_NOISE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in NOISE_LINES if p.pattern[3:-3] not in _ANYWHERE), re.I)
+_NOISE_ANYWHERE = re.compile("|".join(f"(?:{x})" for x in _ANYWHERE), re.I)
 _INLINE_WORD = "updated"
 
 
@@ -44,16 +51,15 @@ def normalize(text: str) -> str:
     """Canonical text: one content line per line, noise lines removed, blanks dropped."""
     out: list[str] = []
     after_label = False
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _WS.sub(" ", raw).strip(" |")
-        line = line.strip()
+    for raw in _WS.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n"):
+        line = raw.strip(" |").strip()
         if not line:
             continue
         if after_label and _DATE_ONLY.match(line):
             after_label = False
             continue
         after_label = bool(_DATE_LABEL.match(line))
-        if after_label or _NOISE_LINE.match(line):
+        if after_label or _NOISE_LINE.match(line) or _NOISE_ANYWHERE.search(line):
             continue
         if _INLINE_WORD in line.lower():
             for p in NOISE_INLINE:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.assess import Current, mention_changes, transitions
 from monitor.classify import check_page, check_status
 from monitor.errors import BadDocument, FetchFailed
 from monitor.extract import extract, sniff
-from monitor.normalize import normalize
+from monitor.normalize import _WS, normalize
 from monitor.parsers import DocumentMention, Observation
 from monitor.render import EventView, render
 from monitor.summary import summarize
@@ -92,6 +95,13 @@ def test_real_content_page_is_accepted_and_chrome_is_dropped() -> None:
     check_page(extracted.kind, extracted.title, text)
     assert "Thymosin alpha-1 was discussed." in text
     assert "official website" not in text and "Content current as of" not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*" \t\u00a0\u2003\u200b\u3000ab|\n"]), max_size=40))
+def test_whitespace_runs_fold_as_the_plain_pattern_would(text: str) -> None:
+    # _WS skips lone plain spaces for speed; the result must be what folding every run gives.
+    assert _WS.sub(" ", text) == re.sub(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+", " ", text)
 
 
 HTML_TEXT = [
