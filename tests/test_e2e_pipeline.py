@@ -3,6 +3,7 @@ JSON webhook and a real SMTP server, through the real `regwatch` CLI."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,33 @@ def test_robots_txt_is_obeyed(tmp_path: Path, fixture_server: FixtureServer) -> 
     shown = ws.json("targets", "show", "fda-503a-categories")
     assert shown["last_outcome"] == "failed" and "robots.txt" in shown["last_error"]
     assert "/private/cats.pdf" not in [p for p, _ in fixture_server.requests]
+
+
+def _waiting_children(ws: Workspace) -> list[int]:
+    """Prestarted crawl children (`monitor.crawl -`) of this workspace still alive."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"monitor.crawl" in cmd and b"-" in cmd and f"REGWATCH_CONFIG_DIR={ws.config}".encode() in env:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("why", ["nothing is due", "the configuration is invalid"])
+def test_a_check_that_crawls_nothing_leaves_no_crawl_child_behind(tmp_path: Path, why: str) -> None:
+    # `check` starts its crawl child before it knows whether anything is due (monitor.crawl.prestart).
+    ws = make_workspace(tmp_path, [])
+    if why == "nothing is due":
+        assert "no target is due" in ws.run("check").stdout
+    else:
+        (ws.config / "targets.yaml").write_text("targets: [{id: 1}]\n", encoding="utf-8")
+        assert ws.run("check", check=False).returncode != 0
+    # It may still be loading Scrapy when `check` exits; then it reads the end of its stdin and exits.
+    deadline = time.monotonic() + 15
+    while _waiting_children(ws) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _waiting_children(ws) == []
