@@ -167,13 +167,12 @@ def _keep(record: logging.LogRecord) -> bool:
 
 
 def _warm_up() -> None:
-    """Import Scrapy and the project's spider modules (named by its settings), as a crawl will."""
+    """Import Scrapy and the project's spider modules (Scrapy's spider loader, as a crawl will)."""
     from scrapy.crawler import CrawlerProcess  # noqa: F401
-    from scrapy.utils.misc import walk_modules
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    for module in get_project_settings().getlist("SPIDER_MODULES"):
-        walk_modules(module)
+    get_spider_loader(get_project_settings())
 
 
 def _child(arg: str) -> int:
