@@ -54,7 +54,7 @@ def _reexec_in_venv() -> None:
 
 def main(argv: list[str]) -> int:
     _reexec_in_venv()
-    from bench import farm, profile, results, solo
+    from bench import farm, floor, profile, results, solo
     from bench.cdio_driver import ChangeDetection
     from bench.regwatch_driver import BENCH_SETTINGS, Regwatch
     from bench.runner import Context, rows_json, run_scenarios
@@ -117,6 +117,12 @@ def main(argv: list[str]) -> int:
             data["meta"]["changedetection_watch_errors"] = cdio.errors()
             cdio.stop()
             cdio = None
+        log("the floor: a bare Scrapy spider fetching every page")
+        try:
+            data["solo"]["scrapy_floor"] = floor.measure_floor(
+                a.regwatch_python, [farm_proc.url(i) for i in range(a.targets)], 10, work / "floor")
+        except Exception as exc:  # the floor is context: its failure must not lose the figures
+            data["solo"]["scrapy_floor_error"] = f"{exc.__class__.__name__}: {exc}"
         log(f"regwatch alone: change → alert over {a.changes} changes")
         data["solo"]["latency"] = solo.latency(ctx, a.changes)
         log(f"regwatch alone: idle daemon for {a.idle_seconds:.0f} s")

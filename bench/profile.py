@@ -23,6 +23,8 @@ _IDLE = {"select", "poll", "wait", "_wait", "sleep", "acquire", "_wait_for_tstat
 
 
 def _role(cmdline: str) -> str:
+    if "multiprocessing" in cmdline:
+        return "reading worker"  # monitor/readahead.py: spawned by the crawl child
     return "crawl child" if "monitor.crawl" in cmdline else "regwatch check (parent)"
 
 

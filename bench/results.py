@@ -107,6 +107,19 @@ def markdown(data: dict[str, Any]) -> str:
             d = solo["drift"]
             lines.append(f"- RSS over {d['ticks_run']} ticks of 1 s (asked {d['ticks_requested']}): {d['rss_early_mb']:.1f} MB "
                          f"→ {d['rss_late_mb']:.1f} MB ({d['drift_percent']:+.2f} %), max {d['rss_max_mb']:.1f} MB.")
+        if "scrapy_floor" in solo:
+            fl = solo["scrapy_floor"]
+            lines.append(f"- the stack's floor ({fl['definition']}): {fl['fetched']} pages in {fl['wall_s']:.2f} s wall, "
+                         f"{fl['cpu_s']:.2f} s CPU, peak RSS {fl['peak_rss_mb']:.1f} MB.")
+            for peer in PEERS:
+                p = _row(rows, peer, "unchanged")
+                need = SPEED_GOALS.get(("unchanged", peer))
+                if p is not None and need:
+                    lines.append(f"  - the unchanged-cycle goal against {peer} asks for ≤ {p['wall_s'] / need:.2f} s wall "
+                                 f"and ≤ {p['cpu_s'] / need:.2f} s CPU: "
+                                 + ("below what Scrapy alone needs to download the pages."
+                                    if p["wall_s"] / need < fl["wall_s"] or p["cpu_s"] / need < fl["cpu_s"]
+                                    else "above the floor."))
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for g in data["goals"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[g["met"]]
