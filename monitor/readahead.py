@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 from monitor import reading
 from monitor.capture import Capture, PlanTarget
@@ -45,6 +46,15 @@ def auto_workers(setting: int) -> int:
     return max(0, min(MAX_AUTO_WORKERS, (os.cpu_count() or 1) - 1))
 
 
+
+
+def _read_in_worker(capture: Capture, max_body_bytes: int, target: PlanTarget,
+                    matchers: Sequence[SubstanceMatcher], known_hash: str | None) -> reading.Early:
+    """reading.read_early, less the body on the way back (the crawl child has it; `result` puts it back)."""
+    early = reading.read_early(capture, max_body_bytes, target, matchers, known_hash)
+    if early.reading is None:
+        return early
+    return replace(early, reading=replace(early.reading, document=replace(early.reading.document, body=b"")))
 
 
 # What a worker needs besides the size limit: the capture, its target, matchers, known text hash.
@@ -90,7 +100,7 @@ class ReadAhead:
                 future.set_exception(BrokenProcessPool("no reading workers"))
             return
         try:
-            work = pool.submit(reading.read_early, job[0], self.max_body_bytes, *job[1:])
+            work = pool.submit(_read_in_worker, job[0], self.max_body_bytes, *job[1:])
         except (BrokenProcessPool, RuntimeError) as exc:
             future.set_exception(BrokenProcessPool(str(exc)))
             return
@@ -109,9 +119,14 @@ class ReadAhead:
         A CheckFailed raised in the worker is raised here, as an inline read would."""
         if future is not None:
             try:
-                return future.result()
+                early = future.result()
             except BrokenProcessPool:
                 self._broken()
+            else:
+                if early.reading is None:
+                    return early
+                doc = replace(early.reading.document, body=capture.body)
+                return replace(early, reading=replace(early.reading, document=doc))
         return reading.Early(reading.read(capture, self.max_body_bytes))
 
     def release(self, future: Future[reading.Early] | None) -> None:

@@ -56,7 +56,8 @@ def _outcome(fn: object) -> object:
         return (type(exc).__name__, str(exc))
     if isinstance(got, reading.Early):
         got = got.reading
-    return got if got is None else (got.content_hash, got.raw_sha256, got.document.text, got.document.title)
+    return got if got is None else (got.content_hash, got.raw_sha256, got.document.text, got.document.title,
+                                    got.document.body, got.document.raw_text)
 
 
 def _parsed(fn: object) -> object:
