@@ -12,6 +12,7 @@ the observation's `detail["date"]`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,12 +99,31 @@ class MentionChange:
     mention: DocumentMention
 
 
+# A ref made from the mention's own sentence (parsers.fda_page.context_ref: prefix-hash): a
+# reworded sentence gets a new one, so the same statement shows as one gone and one new.
+_CONTEXT_REF = re.compile(r"^[a-z0-9_]+-[0-9a-f]{12}$")
+
+
 def mention_changes(old: Sequence[DocumentMention], new: Sequence[DocumentMention]) -> list[MentionChange]:
-    """Compare the mentions of two snapshots of one document, keyed by (substance, ref)."""
+    """Compare the mentions of two snapshots of one document, keyed by (substance, ref).
+
+    Where a substance's sentence-keyed mentions went and others came in the same comparison,
+    they are paired in document order as one `changed` mention (the new wording): a reworded
+    status line is one alert, not "named in" plus "no longer named in"."""
     before = {(m.substance, m.ref): m for m in old}
     after = {(m.substance, m.ref): m for m in new}
-    out = [MentionChange("appeared", m) for k, m in after.items() if k not in before]
+    appeared = [m for k, m in after.items() if k not in before]
+    removed = [m for k, m in before.items() if k not in after]
+    reworded: list[DocumentMention] = []
+    for sub in dict.fromkeys(m.substance for m in appeared):
+        came = [m for m in appeared if m.substance == sub and _CONTEXT_REF.match(m.ref)]
+        went = [m for m in removed if m.substance == sub and _CONTEXT_REF.match(m.ref)]
+        for new_m, old_m in zip(came, went, strict=False):
+            reworded.append(new_m)
+            appeared.remove(new_m)
+            removed.remove(old_m)
+    out = [MentionChange("appeared", m) for m in appeared]
     out += [MentionChange("changed", m) for k, m in after.items()
-            if k in before and " ".join(before[k].quote.split()) != " ".join(m.quote.split())]
-    out += [MentionChange("removed", m) for k, m in before.items() if k not in after]
+            if m in reworded or (k in before and " ".join(before[k].quote.split()) != " ".join(m.quote.split()))]
+    out += [MentionChange("removed", m) for m in removed]
     return out

@@ -159,6 +159,28 @@ def test_mention_changes() -> None:
     assert mention_changes([a], [a]) == []
 
 
+def _said(sub: str, ref: str, quote: str) -> DocumentMention:
+    return DocumentMention(sub, ref, quote, "FDA page")
+
+
+# (before, after, changes): sentence-keyed refs (prefix-hash) of one substance pair up in order.
+REWORDING = [
+    ([_said("ta1", "page-aaaaaaaaaaaa", "old")], [_said("ta1", "page-bbbbbbbbbbbb", "new")], [("changed", "new")]),
+    ([_said("ta1", "page-aaaaaaaaaaaa", "x"), _said("ta1", "page-cccccccccccc", "y")],
+     [_said("ta1", "page-bbbbbbbbbbbb", "x2")], [("changed", "x2"), ("removed", "y")]),
+    ([_said("ta1", "page-aaaaaaaaaaaa", "old")], [_said("bpc157", "page-bbbbbbbbbbbb", "new")],
+     [("appeared", "new"), ("removed", "old")]),  # another substance: no pairing
+    ([_said("ta1", "category2-table", "in the table")], [_said("ta1", "other-risks", "other risks")],
+     [("appeared", "other risks"), ("removed", "in the table")]),  # named places, not sentences: no pairing
+]
+
+
+@pytest.mark.parametrize(("before", "after", "changes"), REWORDING)
+def test_a_reworded_sentence_is_one_change(before: list[DocumentMention], after: list[DocumentMention],
+                                           changes: list[tuple[str, str]]) -> None:
+    assert [(c.change, c.mention.quote) for c in mention_changes(before, after)] == changes
+
+
 SUMMARY = [
     ({}, "UNKNOWN"),
     ({"503a_category": "CAT2"}, "NO_PATHWAY"),

@@ -75,5 +75,5 @@ def test_refs_are_stable_and_rewording_shows(matchers: list[SubstanceMatcher]) -
     assert touched.mentions == base
     reworded = _parse(COVID, matchers, (("some compounders are offering", "compounders offer"),)).mentions
     changes = sorted((c.change, c.mention.quote[:40]) for c in mention_changes(base, reworded))
-    assert changes == [("appeared", "FDA is aware that compounders offer thym"),
-                       ("removed", "FDA is aware that some compounders are o")]
+    # One statement reworded: one change with the new wording, not "named in" plus "no longer named in".
+    assert changes == [("changed", "FDA is aware that compounders offer thym")]
