@@ -19,7 +19,9 @@ _PROCESS = re.compile(r'process \d+:"([^"]*)"')
 _LINE = re.compile(r":\d+\)$")
 # Leaf functions where a thread waits rather than computes: py-spy cannot always tell them idle.
 _IDLE = {"select", "poll", "wait", "_wait", "sleep", "acquire", "_wait_for_tstate_lock", "recv_into", "accept",
-         "_worker", "get"}
+         "_worker", "get",
+         # the reading pool's pipe (monitor/readahead.py): blocked while a worker is busy
+         "_send", "_recv"}
 
 
 def _role(cmdline: str) -> str:

@@ -136,7 +136,9 @@ class Processor:
             return Outcome(capture.target_id, capture.url, "unchanged")
         # Checks are written in the order they were made: the queued ones first.
         self.flush()
-        if self._same_bytes(capture, key):
+        # (Only asked of the database when the crawl-start state does not already say the bytes
+        # differ: were they the same after all, reading them in full stores the same result.)
+        if self.unchanged.maybe_same(capture) and self._same_bytes(capture, key):
             return self._store(capture, None, None, key, same_bytes=True)
         try:
             early = self.ahead.result(ahead, capture)

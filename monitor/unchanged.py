@@ -96,6 +96,11 @@ class UnchangedBatch:
             return None
         return known if hashlib.sha256(capture.body).hexdigest() == known.raw_sha256 else None
 
+    def maybe_same(self, capture: Capture) -> bool:
+        """False when the crawl-start state says this body differs from the document's last one."""
+        known = self.known.get((capture.target_id, capture.url))
+        return known is None or hashlib.sha256(capture.body).hexdigest() == known.raw_sha256
+
     def add(self, capture: Capture, known: Known) -> None:
         """Queue a matched capture for the next write."""
         self.pending.append(Seen(capture, known))
