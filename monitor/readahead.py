@@ -1,11 +1,12 @@
 """Reading captures ahead of processing, in worker processes.
 
-Extraction and normalization (lxml, pypdf, openpyxl) are pure CPU work on one capture. Done in
-the crawl child's processing thread, they shared one core (the GIL) with Scrapy's reactor and
-the database writes: 1,000 changed pages spent ~60 % of their processing time there. The
-pipeline now hands each capture that is not byte-identical to its last version to a small
-process pool as it arrives; the processing thread takes the reading when its turn comes, in
-order, so database writes stay in one thread and in crawl order.
+Extraction, normalization and the target's parser (lxml, pypdf, openpyxl, matching) are pure
+CPU work on one capture. Done in the crawl child's processing thread, they shared one core (the
+GIL) with Scrapy's reactor and the database writes: 1,000 changed pages spent ~60 % of their
+processing time there. The pipeline now hands each capture that is not byte-identical to its
+last version to a small process pool as it arrives; the processing thread takes the result
+when the capture's turn comes, in order, so database writes stay in one thread and in crawl
+order. The parse is only used if the processing thread finds it needs one (reading.parse).
 
 A worker that dies (a parser crashing the interpreter on a hostile document) breaks the pool:
 from then on, and for the captures it held, reading happens inline as before.
@@ -46,8 +47,6 @@ def auto_workers(setting: int) -> int:
     return max(0, min(MAX_AUTO_WORKERS, (os.cpu_count() or 1) - 1))
 
 
-
-
 def _read_in_worker(capture: Capture, max_body_bytes: int, target: PlanTarget,
                     matchers: Sequence[SubstanceMatcher], known_hash: str | None) -> reading.Early:
     """reading.read_early, less the body on the way back (the crawl child has it; `result` puts it back)."""
@@ -62,7 +61,7 @@ Job = tuple[Capture, PlanTarget, Sequence[SubstanceMatcher], str | None]
 
 
 class ReadAhead:
-    """A process pool reading captures (reading.read), or nothing at all when `workers` is 0.
+    """A process pool reading captures (reading.read_early), or nothing at all when `workers` is 0.
 
     Readings are started in crawl order while fewer than MAX_AHEAD are outstanding; the others
     wait in a queue and start as the processing thread releases earlier ones, so the workers
