@@ -32,8 +32,12 @@ def announce_transitions(s: Session, channels: Sequence[PlanChannel], capture: C
         s.add(row)
         rows.setdefault((obs.substance, obs.track), row)
     s.flush()
+    # Locked (PostgreSQL; SQLite has one writer at a time anyway), in one order: a second crawl
+    # seeing the same change at the same moment waits here, then reads the state this one set,
+    # instead of announcing the change a second time (tests/test_concurrent_status.py).
     states = {(r.substance_id, r.track): r for r in s.scalars(select(TrackStateRow).where(
-        TrackStateRow.substance_id.in_({k[0] for k in rows})))}
+        TrackStateRow.substance_id.in_({k[0] for k in rows}))
+        .order_by(TrackStateRow.substance_id, TrackStateRow.track).with_for_update())}
     current = current_of(s, states)
     said: list[str] = []
     for tr in transitions(current, result.observations, baseline=not established):
