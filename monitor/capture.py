@@ -76,8 +76,8 @@ class CrawlPlan:
     max_body_bytes: int = 20 * 1024 * 1024
     fetch_timeout: int = 60
     concurrency_per_domain: int = 2
-    # REGWATCH_READ_WORKERS (monitor/readahead.py); a plan built by hand reads inline.
-    read_workers: int = -1
+    # REGWATCH_READ_WORKERS (monitor/readahead.py; -1: auto); a plan built by hand reads inline.
+    read_workers: int = 0
     download_delay: float = 1.0
     user_agent: str = "regwatch"
     allow_private_hosts: bool = False

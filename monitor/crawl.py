@@ -114,7 +114,7 @@ def _started(plan_path: Path) -> subprocess.Popen[bytes]:
 
 
 # How often the parent does its own work (delivering alerts) while a crawl runs.
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 
 
 def run_crawl(plan: CrawlPlan, timeout: int, while_running: Callable[[], None] | None = None) -> CrawlRun:

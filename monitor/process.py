@@ -69,7 +69,7 @@ class Processor:
                 if t.last_success_at is not None
             }
             self.unchanged = UnchangedBatch.load(s, plan.targets)
-        self.ahead = ReadAhead(auto_workers(plan.read_workers), plan.max_body_bytes)
+        self.ahead = ReadAhead(auto_workers(plan.read_workers, len(plan.targets)), plan.max_body_bytes)
 
     def handle(self, capture: Capture, batch: bool = False,
                ahead: Future[reading.Early] | None = None) -> Outcome:

@@ -30,21 +30,30 @@ from monitor.matching import SubstanceMatcher
 
 log = logging.getLogger("regwatch.readahead")
 
-# Workers when REGWATCH_READ_WORKERS is 0 ("auto"): one core is left to the reactor and the
+# Workers when REGWATCH_READ_WORKERS is auto (-1): one core is left to the reactor and the
 # database thread; a 1-core machine reads inline.
 MAX_AUTO_WORKERS = 4
+# ...and only for crawls this large: starting a worker costs ~0.7 s of CPU (a fresh interpreter
+# importing lxml, pypdf, openpyxl) and delays a small crawl's first readings, hence its alerts.
+MIN_AUTO_TARGETS = 64
 # Readings started and not yet released: each holds a body and its text, so memory stays
 # bounded when storing lags (later captures wait their turn to be read).
 MAX_AHEAD = 32
 
 
-def auto_workers(setting: int) -> int:
-    """The pool size for a REGWATCH_READ_WORKERS value (negative: read inline; 0: per the cores)."""
-    if setting < 0:
-        return 0
-    if setting > 0:
+def auto_workers(setting: int, targets: int) -> int:
+    """The pool size for a REGWATCH_READ_WORKERS value and a crawl of `targets` targets
+    (a number: that many, 0 reading inline; -1, auto: per the cores, for crawls of
+    MIN_AUTO_TARGETS or more)."""
+    if setting >= 0:
         return setting
+    if targets < MIN_AUTO_TARGETS:
+        return 0
     return max(0, min(MAX_AUTO_WORKERS, (os.cpu_count() or 1) - 1))
+
+
+def _ready() -> None:
+    """Nothing: by the time it runs, a worker has imported the readers (this module's imports)."""
 
 
 def _read_in_worker(capture: Capture, max_body_bytes: int, target: PlanTarget,
@@ -73,6 +82,9 @@ class ReadAhead:
         # spawn, not fork: the crawl child has threads (reactor, processing) whose locks a fork copies.
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) \
             if workers > 0 else None
+        if self.pool is not None:
+            # Start the workers now, while the crawl reads robots.txt and fetches its first pages.
+            self.pool.submit(_ready)
         self.lock = threading.Lock()  # submit runs in the crawl's thread, release in the processing thread
         self.outstanding = 0
         self.waiting: deque[tuple[Job, Future[reading.Early]]] = deque()

@@ -37,6 +37,11 @@ def _int(name: str, raw: str) -> int:
     return value
 
 
+def _workers(name: str, raw: str) -> int:
+    """`auto` (-1: decided per crawl, monitor/readahead.py) or a whole number (0: none)."""
+    return -1 if raw.strip().lower() == "auto" else _int(name, raw)
+
+
 def _float(name: str, raw: str) -> float:
     try:
         value = float(raw.strip())
@@ -86,9 +91,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds one HTTP request may take."),
     Setting("REGWATCH_CONCURRENCY_PER_DOMAIN", "2", _int,
             "Concurrent requests per domain. Keep 1-2 for fda.gov; benchmarks on one loopback host raise it."),
-    Setting("REGWATCH_READ_WORKERS", "0", _int,
-            "Processes that read (extract, normalize) changed captures beside the crawl: 0 = one per core "
-            "but one (at most 4), a negative value = read in the crawl's own thread."),
+    Setting("REGWATCH_READ_WORKERS", "auto", _workers,
+            "Processes that read (extract, normalize, parse) changed captures beside the crawl: auto = one "
+            "per core but one (at most 4) for crawls of 64 targets or more; 0 = none (read in the crawl)."),
     Setting("REGWATCH_DOWNLOAD_DELAY", "1.0", _float,
             "Minimum seconds between requests to one domain (AutoThrottle starts here)."),
     Setting("REGWATCH_FAILURE_THRESHOLD", "3", _int,

@@ -143,6 +143,9 @@ def test_a_dead_worker_means_reading_inline_from_then_on() -> None:
         pool.close()
 
 
-@pytest.mark.parametrize(("setting", "workers"), [(-1, 0), (3, 3), (0, max(0, min(4, (os.cpu_count() or 1) - 1)))])
-def test_worker_count_from_the_setting(setting: int, workers: int) -> None:
-    assert auto_workers(setting) == workers
+@pytest.mark.parametrize(("setting", "targets", "workers"), [
+    (0, 1000, 0), (3, 5, 3), (-1, 1000, max(0, min(4, (os.cpu_count() or 1) - 1))),
+    (-1, 63, 0),  # auto: a small crawl reads inline, a worker's start would delay its alerts
+])
+def test_worker_count_from_the_setting(setting: int, targets: int, workers: int) -> None:
+    assert auto_workers(setting, targets) == workers
