@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,16 @@ class ChangeDetection:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-            if self._api("GET", "/systeminfo")["queue_size"]:
-                continue
-            watches = self._api("GET", "/watch")
+            try:
+                if self._api("GET", "/systeminfo")["queue_size"]:
+                    continue
+                watches = self._api("GET", "/watch")
+            except urllib.error.HTTPError as exc:
+                # Its API iterates the watches while its workers change them ("dictionary changed
+                # size during iteration", HTTP 500): a poll to repeat, not a failed cycle.
+                if exc.code >= 500:
+                    continue
+                raise
             if len(watches) >= self.count and all((w["last_checked"] or 0) >= since for w in watches.values()):
                 return dict(watches)
         raise RuntimeError(f"changedetection.io did not finish the cycle within {timeout:.0f} s")
