@@ -182,12 +182,13 @@ def _waiting_children(ws: Workspace) -> list[int]:
 @pytest.mark.parametrize("why", ["nothing is due", "the configuration is invalid"])
 def test_a_check_that_crawls_nothing_leaves_no_crawl_child_behind(tmp_path: Path, why: str) -> None:
     # `check` starts its crawl child before it knows whether anything is due (monitor.crawl.prestart).
+    # A child left waiting would also hold check's output open: the run would not end in time.
     ws = make_workspace(tmp_path, [])
     if why == "nothing is due":
-        assert "no target is due" in ws.run("check").stdout
+        assert "no target is due" in ws.run("check", timeout=30).stdout
     else:
         (ws.config / "targets.yaml").write_text("targets: [{id: 1}]\n", encoding="utf-8")
-        assert ws.run("check", check=False).returncode != 0
+        assert ws.run("check", check=False, timeout=30).returncode != 0
     # It may still be loading Scrapy when `check` exits; then it reads the end of its stdin and exits.
     deadline = time.monotonic() + 15
     while _waiting_children(ws) and time.monotonic() < deadline:
