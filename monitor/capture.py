@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,12 @@ class Capture:
     primary: bool = True
     # The immediate second fetch that confirms a reading resting on absence.
     confirming: bool = False
+
+    @cached_property
+    def body_sha256(self) -> str:
+        """SHA-256 of the raw body (hex): computed once, though the crawl thread, the processing
+        thread and the reading asks for it (frozen dataclasses still have an instance dict)."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ events, outbox rows, target health) is written in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -190,7 +189,7 @@ class Processor:
                 .join(SnapshotRow, SnapshotRow.id == DocumentRow.current_snapshot_id)
                 .where(DocumentRow.target_id == capture.target_id, DocumentRow.url == capture.url)
             ).first()
-        return row is not None and row[1] == key and row[0] == hashlib.sha256(capture.body).hexdigest()
+        return row is not None and row[1] == key and row[0] == capture.body_sha256
 
     def _failed(self, capture: Capture, reason: str, suspect_hash: str | None = None) -> Outcome:
         now = self.clock()

@@ -51,7 +51,7 @@ def read(capture: Capture, max_body_bytes: int) -> Reading | None:
     text = normalize(extracted.text)
     check_page(extracted.kind, extracted.title, text)
     doc = Document(capture.final_url, extracted.kind, text, capture.body, extracted.title, extracted.text)
-    return Reading(doc, content_hash(text), hashlib.sha256(capture.body).hexdigest())
+    return Reading(doc, content_hash(text), capture.body_sha256)
 
 
 def matchers_for(target: PlanTarget, substances: Mapping[str, PlanSubstance]) -> list[SubstanceMatcher]:

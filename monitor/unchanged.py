@@ -12,7 +12,6 @@ handed back to the processor, which runs the full path for that capture instead.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,12 +93,12 @@ class UnchangedBatch:
         known = self.known.get((capture.target_id, capture.url))
         if known is None or known.assessed_key != key:
             return None
-        return known if hashlib.sha256(capture.body).hexdigest() == known.raw_sha256 else None
+        return known if capture.body_sha256 == known.raw_sha256 else None
 
     def maybe_same(self, capture: Capture) -> bool:
         """False when the crawl-start state says this body differs from the document's last one."""
         known = self.known.get((capture.target_id, capture.url))
-        return known is None or hashlib.sha256(capture.body).hexdigest() == known.raw_sha256
+        return known is None or capture.body_sha256 == known.raw_sha256
 
     def add(self, capture: Capture, known: Known) -> None:
         """Queue a matched capture for the next write."""
